@@ -1,0 +1,1 @@
+"""Prefect flows composing reportminer's plain pipeline functions (installed as ``reportminer_flows``)."""

@@ -1,0 +1,346 @@
+"""Entities: named-entity mentions from a spaCy Doc, and mentions merged into corpus-level entities.
+
+Merging rule (documented for researchers):
+- Organisations, places and other names merge when their *normalised key* is equal: case-folded, hyphens
+  and spaces unified, umlauts folded, each word reduced with the German Snowball stemmer, so inflected
+  forms ("Landratsamtes Vogtlandkreis" / "Landratsamt Vogtlandkreis") and hyphen variants
+  ("August-Horch-Museum" / "August Horch Museum") are one entity.
+- Persons are never stemmed (surnames are not inflected words: "Hansen" is not "Hans"); only a trailing
+  genitive "s" is dropped when the name without it is also seen. A surname mentioned alone ("Krüger
+  betonte …") joins the full name of the *same report* when exactly one person in that report has this
+  surname; across reports a bare surname is never attached to anyone.
+- Role words written before a person ("Moderator Martin Ziegenhagen") are kept out of the name and
+  recorded as the mention's role.
+The canonical name of an entity is its most frequent base form (ties: the shortest, then the hyphenated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from reportminer.records import Mention
+
+NAME_LABELS = ("PER", "LOC", "ORG", "MISC")
+
+# Roles and titles that precede a person's name in German reports. Lower-cased; inflected forms included.
+ROLE_WORDS = {
+    "herr", "herrn", "frau", "dr.", "dr", "prof.", "prof", "professor", "professorin",
+    "moderator", "moderatorin", "referent", "referentin", "leiter", "leiterin", "leiters",
+    "bürgermeister", "bürgermeisterin", "oberbürgermeister", "oberbürgermeisterin", "landrat", "landrätin",
+    "ministerpräsident", "ministerpräsidentin", "minister", "ministerin", "staatssekretär", "staatssekretärin",
+    "stadtrat", "stadträtin", "gemeinderat", "gemeinderätin", "kreisrat", "kreisrätin", "abgeordnete",
+    "abgeordneter", "vorsitzende", "vorsitzender", "geschäftsführer", "geschäftsführerin", "sprecher",
+    "sprecherin", "koordinator", "koordinatorin", "beigeordneter", "beigeordnete", "dezernent", "dezernentin",
+    "amtsleiter", "amtsleiterin", "polizeioberrat", "polizeipräsident", "polizeipräsidentin", "pfarrer",
+    "pfarrerin", "schulleiter", "schulleiterin", "projektleiter", "projektleiterin", "präsident",
+    "präsidentin", "direktor", "direktorin", "sozialarbeiter", "sozialarbeiterin", "kollege", "kollegin",
+}  # fmt: skip
+
+_WS = re.compile(r"\s+")
+_EDGE_PUNCT = "\"'„“”‚‘’«»()[]{}.,;:!?–—-/ "
+
+
+def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: str = "ner") -> list[Mention]:
+    """Named-entity mentions of ``doc`` (offsets into ``doc.text``), role words split off persons."""
+    wanted = set(labels)
+    mentions = []
+    for ent in doc.ents:
+        if ent.label_ not in wanted:
+            continue
+        span, role = _split_role(ent)
+        if span is None:
+            continue
+        text = span.text.strip(_EDGE_PUNCT)
+        if len(text) < 2 or not any(ch.isalpha() for ch in text):
+            continue
+        start = span.start_char + span.text.index(text)
+        prev = doc[span.start - 1].lower_ if span.start > 0 else None
+        mentions.append(
+            Mention(
+                label=ent.label_,
+                text=text,
+                start_char=start,
+                end_char=start + len(text),
+                sentence=ent.sent.text.strip() if doc.has_annotation("SENT_START") else "",
+                source=source,
+                value=text if ent.label_ == "PER" else base_form(text, prev),
+                role=role,
+            )
+        )
+    return mentions
+
+
+def _split_role(ent: Span) -> tuple[Span | None, str | None]:
+    """Strip role words inside a PER span and find one right before it."""
+    if ent.label_ != "PER":
+        return ent, None
+    roles = []
+    start = ent.start
+    while start < ent.end and ent.doc[start].lower_ in ROLE_WORDS:
+        roles.append(ent.doc[start].text)
+        start += 1
+    if start == ent.end:
+        return None, None
+    if not roles:
+        i = ent.start - 1
+        while i >= 0 and ent.doc[i].lower_ in ROLE_WORDS and len(roles) < 3:
+            roles.insert(0, ent.doc[i].text)
+            i -= 1
+    return ent.doc[start : ent.end], " ".join(roles) or None
+
+
+# Grammatical gender of German organisation and place head nouns, by ending (for de-inflecting names).
+_NEUTER = ("amt", "museum", "institut", "zentrum", "büro", "forum", "netzwerk", "kreuz", "werk", "haus",
+           "gericht", "ministerium", "land", "bündnis", "kolleg", "theater", "archiv", "krankenhaus", "team")
+_FEMININE = ("schaft", "ung", "heit", "keit", "stelle", "agentur", "kammer", "bahn", "polizei", "direktion",
+             "schule", "universität", "stiftung", "initiative", "akademie", "partei", "union", "kommission",
+             "gemeinde", "stadt", "bank", "kasse", "behörde", "zentrale", "konferenz", "versammlung", "runde")
+_GENITIVE_MN = {"des", "eines", "unseres", "ihres", "seines"}
+_OBLIQUE = _GENITIVE_MN | {"dem", "einem", "im", "vom", "zum", "beim", "am", "der", "einer", "zur", "den"}
+_NO_S_STRIP = ("ss", "us", "is", "os", "as", "x", "z", "ps")
+
+
+def _gender(noun: str) -> str:
+    low = noun.lower().rstrip("-")
+    if low.endswith(_FEMININE):
+        return "f"
+    if low.endswith(_NEUTER):
+        return "n"
+    return "m"
+
+
+def base_form(text: str, prev_word: str | None) -> str:
+    """Nominative spelling of an organisation or place name seen after an article or contraction.
+
+    "Landratsamtes Vogtlandkreis" after "des" → "Landratsamt Vogtlandkreis"; "Sächsischen Städte- und
+    Gemeindetages" → "Sächsischer Städte- und Gemeindetag". Without an oblique-case cue the text is
+    returned as it is: names are not guessed at.
+    """
+    if not prev_word or prev_word not in _OBLIQUE:
+        return text
+    words = text.split(" ")
+    nouns = [i for i, w in enumerate(words) if w[:1].isupper() and not w.isupper() and not _is_adjective(w)]
+    if not nouns:
+        return text
+    head = nouns[0]
+    if prev_word in _GENITIVE_MN:
+        w = words[head]
+        if w.endswith("es") and len(w) > 5 and not w.endswith(("ses", "zes", "xes")) or w.endswith(("ses", "zes")):
+            words[head] = w[:-2]
+        elif w.endswith("s") and not w.endswith(_NO_S_STRIP) and len(w) > 4:
+            words[head] = w[:-1]
+        # a coordinated compound ("Städte- und Gemeindetages"): the last conjunct carries the ending
+        if words[head].endswith("-") and len(nouns) > 1:
+            head = nouns[1]
+            w = words[head]
+            if w.endswith("es") and len(w) > 5:
+                words[head] = w[:-2]
+            elif w.endswith("s") and not w.endswith(_NO_S_STRIP):
+                words[head] = w[:-1]
+    gender = _gender(words[nouns[-1] if words[nouns[0]].endswith("-") else nouns[0]])
+    ending = {"m": "er", "f": "e", "n": "es"}[gender]
+    for i in range(0, head):
+        if _is_adjective(words[i]) and words[i].endswith("en"):
+            words[i] = words[i][:-2] + ending
+    return " ".join(words)
+
+
+def _is_adjective(word: str) -> bool:
+    low = word.lower()
+    return low.endswith(("ischen", "ische", "ischer", "isches", "lichen", "liche", "licher", "liches")) or (
+        word[:1].isupper() and low in {"deutschen", "deutsche", "deutscher", "deutsches", "neuen", "neue",
+                                        "roten", "rote", "rotes", "freien", "freie", "evangelischen"}
+    )
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("ß", "ss")
+    text = re.sub(r"[-‐‑‒–—/]", " ", text)
+    text = re.sub(r"[^\w\s&.]", "", text)
+    return _WS.sub(" ", text).strip()
+
+
+_stemmer = None
+
+
+def _stem(word: str) -> str:
+    global _stemmer
+    if _stemmer is None:
+        import snowballstemmer
+
+        _stemmer = snowballstemmer.stemmer("german")
+    return _stemmer.stemWord(word)
+
+
+def name_key(label: str, name: str) -> str:
+    """Normalised key under which spellings of one entity merge (see the module docstring)."""
+    folded = _fold(name)
+    if label == "PER":
+        return folded
+    return " ".join(_stem(w) if len(w) > 3 and not w.isupper() else w for w in folded.split())
+
+
+def entity_id(label: str, key: str) -> str:
+    """Stable entity id: the label and a short hash of the normalised key."""
+    return f"{label}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
+
+
+@dataclass
+class _Bucket:
+    label: str
+    key: str
+    spellings: Counter
+    docs: set
+    roles: Counter
+
+
+def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
+    """Merge mention rows (dicts with doc_id, label, text, role, report_date) into entities.
+
+    Returns (entity rows, mapping from row index to entity_id). Date mentions are ignored.
+    """
+    keys: dict[int, tuple[str, str]] = {}
+    for i, row in enumerate(rows):
+        if row["label"] in NAME_LABELS:
+            keys[i] = (row["label"], name_key(row["label"], row["text"]))
+
+    person_keys = {k for (label, k) in keys.values() if label == "PER"}
+    # genitive "s": "Krügers" joins "Krüger" when that form exists
+    for i, (label, k) in list(keys.items()):
+        if label == "PER" and k.endswith("s") and k[:-1] in person_keys:
+            keys[i] = (label, k[:-1])
+
+    # a bare surname joins the one full name of the same report that ends with it
+    full_by_doc: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for i, (label, k) in keys.items():
+        if label == "PER" and " " in k:
+            full_by_doc[rows[i]["doc_id"]][k.rsplit(" ", 1)[1]].add(k)
+    for i, (label, k) in list(keys.items()):
+        if label == "PER" and " " not in k:
+            candidates = full_by_doc[rows[i]["doc_id"]].get(k, set())
+            if len(candidates) == 1:
+                keys[i] = (label, next(iter(candidates)))
+
+    buckets: dict[tuple[str, str], _Bucket] = {}
+    dates: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for i, (label, k) in keys.items():
+        b = buckets.setdefault((label, k), _Bucket(label, k, Counter(), set(), Counter()))
+        b.spellings[rows[i].get("value") or rows[i]["text"]] += 1
+        b.docs.add(rows[i]["doc_id"])
+        if rows[i].get("role"):
+            b.roles[rows[i]["role"]] += 1
+        if rows[i].get("report_date"):
+            dates[(label, k)].append(rows[i]["report_date"])
+
+    entities = []
+    for (label, k), b in buckets.items():
+        name = _canonical(b)
+        ds = sorted(dates[(label, k)])
+        entities.append(
+            {
+                "entity_id": entity_id(label, k),
+                "label": label,
+                "name": name,
+                "aliases": " | ".join(sorted(s for s in b.spellings if s != name)),
+                "n_mentions": sum(b.spellings.values()),
+                "n_docs": len(b.docs),
+                "first_date": ds[0] if ds else None,
+                "last_date": ds[-1] if ds else None,
+                "roles": " | ".join(r for r, _ in b.roles.most_common()),
+            }
+        )
+    entities.sort(key=lambda e: (-e["n_docs"], -e["n_mentions"], e["label"], e["name"]))
+    return entities, {i: entity_id(label, k) for i, (label, k) in keys.items()}
+
+
+def _canonical(bucket: _Bucket) -> str:
+    spellings = bucket.spellings
+    if bucket.label == "PER":
+        # the longest form (full name) beats a bare surname
+        return max(spellings, key=lambda s: (len(s.split()), spellings[s], -len(s)))
+    # ties: the shorter form (no genitive ending), then the hyphenated compound (German orthography)
+    return min(spellings, key=lambda s: (-spellings[s], len(s), -s.count("-"), s))
+
+
+# ----------------------------------------------------------------------------------- domain rules
+
+# Nouns of German authorities and bodies that, followed by a place or name, form an organisation's name.
+ORG_HEADS = [
+    "landratsamt", "landratsamtes", "landratsamts", "stadtverwaltung", "gemeindeverwaltung", "kreisverwaltung",
+    "polizeidirektion", "polizeipräsidium", "polizeipräsidiums", "polizeirevier", "polizeireviers",
+    "polizeiinspektion", "bürgermeisteramt", "bürgermeisteramtes", "ordnungsamt", "ordnungsamtes", "jugendamt",
+    "jugendamtes", "sozialamt", "gesundheitsamt", "gesundheitsamtes", "jobcenter", "amtsgericht",
+    "amtsgerichts", "landgericht", "landgerichts", "landesdirektion", "kreisjugendring", "kreisjugendrings",
+    "stadtjugendring", "stadtjugendrings", "volkshochschule", "hochschule", "universität", "stadtwerke",
+    "sparkasse", "kreissportbund", "kreissportbundes", "stadtrat", "stadtrats", "gemeinderat", "gemeinderats",
+    "kreistag", "kreistages", "kreistags", "stadtbibliothek", "verbandsgemeinde", "verwaltungsgemeinschaft",
+]  # fmt: skip
+# Heads of coordinated organisation names ("Sächsischer Städte- und Gemeindetag").
+_COORD_ORG_SUFFIX = r"(?i)^\w+(tag|tages|tags|bund|bundes|verband|verbandes|rat|rates|ring|rings|kammer|amt|amtes|verein|vereins|werk|werks)$"
+_NEXT_NAME = {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", "der", "die", "das", "des"]}}
+
+
+def _rule_patterns() -> dict[str, list[list[dict]]]:
+    return {
+        "ORG": [
+            [{"LOWER": {"IN": ORG_HEADS}}, _NEXT_NAME],
+            [{"LOWER": {"IN": ["partnerschaft", "partnerschaften"]}}, {"LOWER": "für"}, {"LOWER": "demokratie"},
+             {"IS_TITLE": True, "OP": "?"}],
+            [{"TEXT": {"REGEX": r"^[A-ZÄÖÜ]\w+(e|er|en|es)$"}, "OP": "?"}, {"TEXT": {"REGEX": r"^[A-ZÄÖÜ]\w+-$"}},
+             {"LOWER": {"IN": ["und", "oder"]}}, {"TEXT": {"REGEX": _COORD_ORG_SUFFIX}}],
+            [{"IS_TITLE": True, "OP": "{1,3}"}, {"TEXT": "e."}, {"TEXT": "V."}],
+            [{"IS_TITLE": True, "OP": "{1,3}"}, {"TEXT": {"IN": ["e.V.", "e.V"]}}],
+        ],
+        "LOC": [
+            [{"LOWER": {"IN": ["landkreis", "landkreises", "landkreis", "kreis", "kreises"]}}, _NEXT_NAME],
+        ],
+    }  # fmt: skip
+
+
+class EntityRules:
+    """Rules for German authority and association names on top of the statistical NER.
+
+    A rule match replaces the model's overlapping entities; what is left of such an entity outside the
+    match is kept ("… Gemeindetages Peter Schulenkorf" tagged PER by the model → ORG + PER Peter Schulenkorf).
+    """
+
+    def __init__(self, nlp: Language):
+        self.matcher = Matcher(nlp.vocab)
+        for label, patterns in _rule_patterns().items():
+            self.matcher.add(label, patterns, greedy="LONGEST")
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in self.matcher(doc)]
+        if not matches:
+            return doc
+        matches = filter_spans(matches)
+        taken = set()
+        for span in matches:
+            taken.update(range(span.start, span.end))
+        kept = []
+        for ent in doc.ents:
+            if not taken.intersection(range(ent.start, ent.end)):
+                kept.append(ent)
+                continue
+            # keep the part of the model's entity that lies after the rule match, if it is a name
+            rest = [i for i in range(ent.start, ent.end) if i not in taken]
+            if rest and rest == list(range(rest[0], ent.end)) and doc[rest[0]].is_title:
+                kept.append(Span(doc, rest[0], ent.end, label=ent.label_))
+        doc.ents = filter_spans(kept + matches)
+        return doc
+
+
+@Language.factory("reportminer_entity_rules")
+def make_entity_rules(nlp: Language, name: str) -> EntityRules:
+    return EntityRules(nlp)

@@ -1,0 +1,329 @@
+"""The pipeline's stages as plain typed functions; ``flows/`` composes them into a Prefect flow.
+
+read_reports → analyse_reports (spaCy: entities, dates, theme terms) → build_tables (entity merging,
+themes, table rows) → store.write_tables. Each stage isolates failures per document: one broken report
+becomes an :class:`ErrorRecord`, never a crashed run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from reportminer import __version__
+from reportminer.dates import extract_dates, find_report_date
+from reportminer.entities import NAME_LABELS, extract_entities, merge_entities
+from reportminer.errors import InputError, ReportminerError
+from reportminer.ingest import iter_report_paths, read_report
+from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
+from reportminer.schema import TABLES
+from reportminer.themes import ThemeModel, content_terms
+
+log = logging.getLogger(__name__)
+
+MAX_CHUNK_CHARS = 50_000
+Progress = Callable[[int], None]
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------------------------- ingest
+
+
+def read_reports(
+    paths: Iterable[Path], root: Path, *, progress: Progress | None = None
+) -> tuple[list[Report], list[ErrorRecord]]:
+    """Read report files; unreadable ones become error records naming the file and the fix."""
+    reports, errors = [], []
+    for path in paths:
+        try:
+            reports.append(read_report(path, root))
+        except InputError as exc:
+            errors.append(ErrorRecord(_rel(path, root), "ingest", "InputError", str(exc)))
+        except Exception as exc:  # an unexpected failure must still not stop the run
+            log.exception("unexpected error reading %s", path)
+            errors.append(ErrorRecord(_rel(path, root), "ingest", type(exc).__name__, f"{path.name}: {exc}"))
+        if progress:
+            progress(1)
+    return reports, errors
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+# ------------------------------------------------------------------------------------------------ nlp
+
+
+def chunk_spans(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Split ``text`` into spans of at most ``max_chars``, at paragraph, line or sentence breaks."""
+    spans = []
+    start = 0
+    n = len(text)
+    while start < n:
+        end = min(start + max_chars, n)
+        if end < n:
+            window = text[start:end]
+            for sep in ("\n\n", "\n", ". ", " "):
+                cut = window.rfind(sep)
+                if cut > max_chars // 4:
+                    end = start + cut + len(sep)
+                    break
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+def with_report_date(report: Report) -> Report:
+    """The report, with its date taken from the first full date in the text if it had none."""
+    if report.report_date is not None:
+        return report
+    found = find_report_date(report.text)
+    if found is None:
+        return report
+    return dataclasses.replace(report, report_date=found, report_date_source="first_date_in_text")
+
+
+def analyse_reports(
+    reports: Sequence[Report],
+    nlp: Language,
+    *,
+    model: str,
+    batch_size: int = 16,
+    progress: Progress | None = None,
+) -> tuple[list[AnalysedReport], list[ErrorRecord]]:
+    """Run the spaCy pipeline over reports: entity and date mentions plus theme terms for each."""
+    analysed: list[AnalysedReport] = []
+    errors: list[ErrorRecord] = []
+    for i in range(0, len(reports), batch_size):
+        batch = [with_report_date(r) for r in reports[i : i + batch_size]]
+        try:
+            analysed.extend(_analyse_batch(batch, nlp, model, batch_size))
+        except Exception:
+            # isolate the broken report: redo the batch one report at a time
+            for report in batch:
+                try:
+                    analysed.extend(_analyse_batch([report], nlp, model, 1))
+                except Exception as exc:
+                    log.exception("NLP failed on %s", report.path)
+                    errors.append(
+                        ErrorRecord(report.path, "nlp", type(exc).__name__,
+                                    f"{report.path}: analysis failed ({exc}); please report this with the file")
+                    )  # fmt: skip
+        if progress:
+            progress(len(batch))
+    return analysed, errors
+
+
+def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size: int) -> list[AnalysedReport]:
+    pieces: list[tuple[int, int, int]] = []  # (report index, chunk start, chunk end)
+    for idx, report in enumerate(reports):
+        pieces.extend((idx, s, e) for s, e in chunk_spans(report.text))
+
+    def make_docs() -> Iterable[Doc]:
+        for idx, s, e in pieces:
+            doc = nlp.make_doc(reports[idx].text[s:e])
+            doc._.report_date = reports[idx].report_date
+            yield doc
+
+    mentions: list[list[Mention]] = [[] for _ in reports]
+    terms: list[list[str]] = [[] for _ in reports]
+    n_words = [0] * len(reports)
+    for (idx, offset, _), doc in zip(pieces, nlp.pipe(make_docs(), batch_size=batch_size), strict=True):
+        found = extract_entities(doc, source=model) + _date_mentions(doc)
+        mentions[idx].extend(_shift(m, offset) for m in found)
+        terms[idx].extend(content_terms(doc))
+        n_words[idx] += sum(1 for t in doc if not t.is_space and not t.is_punct)
+    out = []
+    for idx, report in enumerate(reports):
+        ms = sorted(mentions[idx], key=lambda m: (m.start_char, m.end_char))
+        out.append(AnalysedReport(report, ms, terms[idx], n_words[idx], model))
+    return out
+
+
+def _date_mentions(doc: Doc) -> list[Mention]:
+    out = []
+    for tx in extract_dates(doc, reference_date=doc._.report_date):
+        span = doc.char_span(tx.start, tx.end, alignment_mode="expand")
+        sentence = span.sent.text.strip() if span is not None and doc.has_annotation("SENT_START") else ""
+        out.append(Mention(tx.type, tx.text, tx.start, tx.end, sentence, "reportminer_dates", value=tx.value))
+    return out
+
+
+def _shift(m: Mention, offset: int) -> Mention:
+    if not offset:
+        return m
+    return dataclasses.replace(m, start_char=m.start_char + offset, end_char=m.end_char + offset)
+
+
+# --------------------------------------------------------------------------------------------- tables
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    started_at: str
+    corpus: str
+    model: str
+    model_source: str
+    version: str = __version__
+    t0: float = field(default_factory=time.perf_counter)
+
+
+def build_tables(
+    analysed: Sequence[AnalysedReport],
+    errors: Sequence[ErrorRecord],
+    run: RunInfo,
+    *,
+    random_state: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """Corpus-level results (merged entities, themes) and every output table, conformed to the schema."""
+    analysed = sorted(analysed, key=lambda a: a.report.path)
+    documents, mention_rows = [], []
+    for a in analysed:
+        r = a.report
+        documents.append(
+            {
+                "doc_id": r.doc_id, "path": r.path, "sha256": r.sha256, "format": r.format, "title": r.title,
+                "report_date": _iso(r.report_date), "report_date_source": r.report_date_source,
+                "encoding": r.encoding, "n_chars": len(r.text), "n_words": a.n_words,
+                "n_mentions": len(a.mentions), "text": r.text, "model": a.model, "run_id": run.run_id,
+            }
+        )  # fmt: skip
+        for n, m in enumerate(a.mentions, 1):
+            mention_rows.append(
+                {
+                    "mention_id": f"{r.doc_id}-{n:04d}", "doc_id": r.doc_id, "label": m.label, "text": m.text,
+                    "start_char": m.start_char, "end_char": m.end_char, "value": m.value, "role": m.role,
+                    "sentence": m.sentence, "source": m.source, "report_date": _iso(r.report_date),
+                }
+            )  # fmt: skip
+
+    entities, assignment = merge_entities(mention_rows)
+    names = {e["entity_id"]: e["name"] for e in entities}
+    for i, row in enumerate(mention_rows):
+        if i in assignment:
+            row["entity_id"] = assignment[i]
+            row["value"] = names[assignment[i]]
+
+    themes, doc_themes = assign_themes(analysed, random_state=random_state)
+    error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
+    tables = {
+        "documents": pd.DataFrame(documents),
+        "mentions": pd.DataFrame(mention_rows),
+        "entities": pd.DataFrame(entities),
+        "themes": pd.DataFrame(themes),
+        "doc_themes": pd.DataFrame(doc_themes),
+        "errors": pd.DataFrame(error_rows),
+    }
+    tables["runs"] = pd.DataFrame(
+        [
+            {
+                "run_id": run.run_id, "started_at": run.started_at, "finished_at": utc_now(),
+                "corpus": run.corpus, "n_documents": len(documents), "n_errors": len(errors),
+                "n_mentions": len(mention_rows), "n_entities": len(entities), "n_themes": len(themes),
+                "model": run.model, "model_source": run.model_source, "version": run.version,
+                "seconds": round(time.perf_counter() - run.t0, 3),
+            }
+        ]
+    )  # fmt: skip
+    return {name: TABLES[name].conform(df) for name, df in tables.items()}
+
+
+def assign_themes(analysed: Sequence[AnalysedReport], *, random_state: int = 0) -> tuple[list[dict], list[dict]]:
+    """Fit the theme model on the reports' terms: theme rows and each report's theme weights."""
+    usable = [a for a in analysed if a.terms]
+    if len(usable) < 2:
+        return [], []
+    model = ThemeModel(n_themes="auto", random_state=random_state).fit([a.terms for a in usable])
+    weights = model.transform([a.terms for a in usable])
+    themes, doc_themes = [], []
+    strongest = weights.argmax(axis=1) if weights.size else []
+    total = float(weights.sum()) or 1.0
+    for j, theme in enumerate(model.themes_):
+        themes.append(
+            {
+                "theme_id": theme.theme_id, "label": theme.label, "top_terms": ", ".join(theme.top_terms),
+                "n_docs": int(sum(1 for s, w in zip(strongest, weights, strict=True) if s == j and w[j] > 0)),
+                "weight": round(float(weights[:, j].sum()) / total, 4),
+            }
+        )  # fmt: skip
+    for a, row in zip(usable, weights, strict=True):
+        order = sorted((j for j in range(len(row)) if row[j] > 0), key=lambda j: -row[j])
+        for rank, j in enumerate(order, 1):
+            doc_themes.append(
+                {"doc_id": a.report.doc_id, "theme_id": model.themes_[j].theme_id,
+                 "weight": round(float(row[j]), 4), "rank": rank}
+            )  # fmt: skip
+    return themes, doc_themes
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+# ------------------------------------------------------------------------------------------ whole run
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    out_dir: Path
+    n_documents: int
+    n_errors: int
+    n_mentions: int
+    n_dates: int
+    n_entities: int
+    n_themes: int
+    seconds: float
+    model: str
+    errors: list[ErrorRecord]
+    themes: list[str]
+
+
+def summarise(tables: dict[str, pd.DataFrame], out_dir: Path, errors: Sequence[ErrorRecord]) -> RunSummary:
+    run = tables["runs"].iloc[-1]
+    mentions = tables["mentions"]
+    return RunSummary(
+        run_id=str(run["run_id"]),
+        out_dir=Path(out_dir),
+        n_documents=len(tables["documents"]),
+        n_errors=len(tables["errors"]),
+        n_mentions=int(mentions["label"].isin(NAME_LABELS).sum()),
+        n_dates=int(mentions["label"].isin(["DATE", "TIME"]).sum()),
+        n_entities=len(tables["entities"]),
+        n_themes=len(tables["themes"]),
+        seconds=float(run["seconds"]),
+        model=str(run["model"]),
+        errors=list(errors),
+        themes=[str(x) for x in tables["themes"]["label"]],
+    )
+
+
+def list_reports(corpus: Path) -> list[Path]:
+    """Report files of a corpus folder (a single file is a corpus of one)."""
+    try:
+        return list(iter_report_paths(Path(corpus)))
+    except InputError:
+        raise
+    except OSError as exc:
+        raise ReportminerError(f"cannot list {corpus}: {exc}") from exc

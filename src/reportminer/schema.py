@@ -1,0 +1,179 @@
+"""The output tables, defined once.
+
+Every writer (Parquet, CSV, SQLite) and every reader takes column names, order and types from here, so the
+three formats never drift. Table and column names are the public contract: add columns, never rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+
+# logical type -> (pandas dtype, pyarrow type, SQLite type)
+_TYPES: dict[str, tuple[str, pa.DataType, str]] = {
+    "str": ("string", pa.string(), "TEXT"),
+    "int": ("Int64", pa.int64(), "INTEGER"),
+    "float": ("Float64", pa.float64(), "REAL"),
+    "bool": ("boolean", pa.bool_(), "INTEGER"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, _TYPES[c.type][1]) for c in self.columns])
+
+    def sqlite_types(self) -> dict[str, str]:
+        return {c.name: _TYPES[c.type][2] for c in self.columns}
+
+    def conform(self, df: pd.DataFrame | None) -> pd.DataFrame:
+        """``df`` with exactly this table's columns, in order and with their types (missing ones empty)."""
+        df = pd.DataFrame() if df is None else df
+        out = pd.DataFrame(index=df.index)
+        for c in self.columns:
+            values = df[c.name] if c.name in df.columns else pd.Series([None] * len(df), index=df.index)
+            out[c.name] = values.astype(_TYPES[c.type][0]) if len(df) else pd.Series(dtype=_TYPES[c.type][0])
+        return out.reset_index(drop=True)
+
+
+def _t(name: str, description: str, cols: list[tuple[str, str, str]], pk: tuple[str, ...] = ()) -> Table:
+    return Table(name, description, tuple(Column(*c) for c in cols), pk)
+
+
+DOCUMENTS = _t(
+    "documents",
+    "One row per report that was read and analysed.",
+    [
+        ("doc_id", "str", "Stable id of the report, derived from its path relative to the corpus folder"),
+        ("path", "str", "Path relative to the corpus folder"),
+        ("sha256", "str", "SHA-256 of the file's bytes"),
+        ("format", "str", "Input format: txt, md, html, pdf, docx"),
+        ("title", "str", "Title: heading line, HTML/PDF/DOCX metadata, or the file name"),
+        ("report_date", "str", "Date of the report (ISO 8601)"),
+        ("report_date_source", "str", "Where report_date came from: date_line, metadata, first_date_in_text"),
+        ("encoding", "str", "Detected text encoding (text files)"),
+        ("n_chars", "int", "Characters in the analysed body text"),
+        ("n_words", "int", "Tokens in the analysed body text"),
+        ("n_mentions", "int", "Entity and date mentions found"),
+        ("text", "str", "Analysed body text; mentions' character offsets point into it"),
+        ("model", "str", "spaCy pipeline that analysed the report (name and version)"),
+        ("run_id", "str", "Run that produced this row"),
+    ],
+    ("doc_id",),
+)
+
+MENTIONS = _t(
+    "mentions",
+    "One row per entity or date mention in a report.",
+    [
+        ("mention_id", "str", "doc_id and running number"),
+        ("doc_id", "str", "Report the mention is in"),
+        ("label", "str", "PER, LOC, ORG, MISC; DATE, TIME, DURATION or SET for temporal expressions (TIMEX3 types)"),
+        ("text", "str", "Mention as written"),
+        ("start_char", "int", "Start offset into documents.text"),
+        ("end_char", "int", "End offset into documents.text"),
+        ("value", "str", "ISO/TIMEX value for dates, canonical entity name otherwise"),
+        ("entity_id", "str", "Entity the mention belongs to (entities.entity_id); empty for temporal expressions"),
+        ("role", "str", "Role or title written before a person's name (e.g. Moderator)"),
+        ("sentence", "str", "The sentence containing the mention"),
+        ("source", "str", "What found it: ner model name, or the date tagger"),
+    ],
+    ("mention_id",),
+)
+
+ENTITIES = _t(
+    "entities",
+    "One row per distinct person, place, organisation or other named entity in the corpus.",
+    [
+        ("entity_id", "str", "Stable id: label and a hash of the normalised name"),
+        ("label", "str", "PER, LOC, ORG or MISC"),
+        ("name", "str", "Canonical name (most frequent base form)"),
+        ("aliases", "str", "Other spellings merged into this entity, separated by ' | '"),
+        ("n_mentions", "int", "Mentions in the corpus"),
+        ("n_docs", "int", "Reports that mention it"),
+        ("first_date", "str", "Earliest report date that mentions it"),
+        ("last_date", "str", "Latest report date that mentions it"),
+        ("roles", "str", "Roles seen before a person's name, separated by ' | '"),
+    ],
+    ("entity_id",),
+)
+
+THEMES = _t(
+    "themes",
+    "Recurring themes found across the corpus.",
+    [
+        ("theme_id", "int", "Theme number"),
+        ("label", "str", "Human-readable label from the theme's top terms"),
+        ("top_terms", "str", "Most characteristic terms, separated by ', '"),
+        ("n_docs", "int", "Reports whose strongest theme this is"),
+        ("weight", "float", "Share of the corpus' theme weight"),
+    ],
+    ("theme_id",),
+)
+
+DOC_THEMES = _t(
+    "doc_themes",
+    "Theme weights of each report (weights of a report sum to 1).",
+    [
+        ("doc_id", "str", "Report"),
+        ("theme_id", "int", "Theme"),
+        ("weight", "float", "Share of the report's theme weight"),
+        ("rank", "int", "1 for the report's strongest theme"),
+    ],
+    ("doc_id", "theme_id"),
+)
+
+ERRORS = _t(
+    "errors",
+    "One row per report that could not be processed, with the reason.",
+    [
+        ("path", "str", "Path relative to the corpus folder"),
+        ("stage", "str", "Stage that failed: ingest, nlp, ..."),
+        ("error", "str", "Kind of error"),
+        ("message", "str", "What went wrong and what to do about it"),
+        ("run_id", "str", "Run that met the error"),
+    ],
+)
+
+RUNS = _t(
+    "runs",
+    "One row per run of the pipeline over this output folder (history is kept).",
+    [
+        ("run_id", "str", "Run id (UTC timestamp and random suffix)"),
+        ("started_at", "str", "Start time (UTC, ISO 8601)"),
+        ("finished_at", "str", "End time (UTC, ISO 8601)"),
+        ("corpus", "str", "Corpus folder that was read"),
+        ("n_documents", "int", "Reports analysed"),
+        ("n_errors", "int", "Reports that failed"),
+        ("n_mentions", "int", "Mentions found"),
+        ("n_entities", "int", "Distinct entities"),
+        ("n_themes", "int", "Themes"),
+        ("model", "str", "spaCy pipeline used (name and version)"),
+        ("model_source", "str", "Why that model: explicit, installed de_core_news_md, or bundled"),
+        ("version", "str", "reportminer version"),
+        ("seconds", "float", "Wall-clock duration"),
+    ],
+    ("run_id",),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (DOCUMENTS, MENTIONS, ENTITIES, THEMES, DOC_THEMES, ERRORS, RUNS)
+}

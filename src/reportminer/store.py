@@ -1,0 +1,133 @@
+"""Store: write the output tables atomically as Parquet, CSV and one SQLite database; read them back.
+
+Layout of an output folder::
+
+    parquet/<table>.parquet   csv/<table>.csv   reportminer.sqlite
+
+Every file is written to a temporary name in the same folder, flushed to disk, then renamed over the old
+one, so a reader (or a crash) never sees half a file. The ``runs`` table keeps the history of all runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reportminer.errors import OutputError
+from reportminer.schema import TABLES
+
+log = logging.getLogger(__name__)
+
+SQLITE_NAME = "reportminer.sqlite"
+
+
+@contextmanager
+def atomic_path(dest: Path) -> Iterator[Path]:
+    """A temporary path beside ``dest`` that replaces ``dest`` when the block ends without error."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def check_writable(out_dir: Path) -> None:
+    """Fail early, before any work, when the output folder cannot be written."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"output folder {out_dir} is not writable ({exc.strerror or exc}); choose another with --out"
+        ) from exc
+
+
+def read_runs(out_dir: Path) -> pd.DataFrame:
+    """Run history stored in an output folder (empty when there is none)."""
+    path = Path(out_dir) / "parquet" / "runs.parquet"
+    if not path.exists():
+        return TABLES["runs"].conform(None)
+    return TABLES["runs"].conform(pd.read_parquet(path))
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd.DataFrame]:
+    """Write every table (conformed to the schema) to Parquet, CSV and SQLite; ``runs`` is appended.
+
+    Returns the tables as written.
+    """
+    out_dir = Path(out_dir)
+    check_writable(out_dir)
+    tables = dict(tables)
+    history = read_runs(out_dir)
+    new_runs = TABLES["runs"].conform(tables.get("runs"))
+    history = history[~history["run_id"].isin(new_runs["run_id"])]
+    tables["runs"] = pd.concat([history, new_runs], ignore_index=True) if len(history) else new_runs
+    written = {name: TABLES[name].conform(tables.get(name)) for name in TABLES}
+    try:
+        for name, df in written.items():
+            table = TABLES[name]
+            arrow = pa.Table.from_pandas(df, schema=table.arrow_schema(), preserve_index=False)
+            with atomic_path(out_dir / "parquet" / f"{name}.parquet") as tmp:
+                pq.write_table(arrow, tmp)
+            with atomic_path(out_dir / "csv" / f"{name}.csv") as tmp:
+                df.to_csv(tmp, index=False, encoding="utf-8")
+        with atomic_path(out_dir / SQLITE_NAME) as tmp:
+            write_sqlite(written, tmp)
+    except OSError as exc:
+        raise OutputError(f"writing results to {out_dir} failed ({exc.strerror or exc}); free space or fix permissions") from exc
+    return written
+
+
+def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """Create a fresh SQLite database at ``path`` holding ``tables`` (one transaction)."""
+    import sqlite_utils
+
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        db = sqlite_utils.Database(conn)
+        with conn:
+            for name, df in tables.items():
+                table = TABLES[name]
+                db[name].create(
+                    {c.name: _py_type(c.type) for c in table.columns},
+                    pk=table.primary_key[0] if len(table.primary_key) == 1 else (table.primary_key or None),
+                )
+                records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+                if records:
+                    db[name].insert_all(records, batch_size=1000)
+            for name, cols in (("mentions", ["doc_id"]), ("mentions", ["entity_id"]), ("doc_themes", ["theme_id"])):
+                db[name].create_index(cols, if_not_exists=True)
+    finally:
+        conn.close()
+
+
+def _py_type(logical: str) -> type:
+    return {"str": str, "int": int, "float": float, "bool": int}[logical]
+
+
+def read_table(out_dir: Path, name: str) -> pd.DataFrame:
+    """One output table from an output folder's Parquet files."""
+    if name not in TABLES:
+        raise OutputError(f"unknown table {name!r}; tables are: {', '.join(TABLES)}")
+    path = Path(out_dir) / "parquet" / f"{name}.parquet"
+    if not path.exists():
+        raise OutputError(f"{path} not found; run `reportminer run` first to create the outputs")
+    return TABLES[name].conform(pd.read_parquet(path))

@@ -1,0 +1,92 @@
+"""Entities: role words, German de-inflection of names, and merging mentions into entities."""
+
+from __future__ import annotations
+
+import spacy
+from spacy.tokens import Span
+
+from reportminer.entities import base_form, extract_entities, merge_entities, name_key
+
+
+def _doc(words, ents):
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    doc = nlp(" ".join(words))
+    doc.ents = [Span(doc, s, e, label=lab) for s, e, lab in ents]
+    return doc
+
+
+def test_role_before_person_is_split_off():
+    doc = _doc(["Moderator", "Martin", "Ziegenhagen", "führte", "durch", "die", "Veranstaltung", "."], [(0, 3, "PER")])
+    [m] = extract_entities(doc)
+    assert (m.text, m.role, m.start_char) == ("Martin Ziegenhagen", "Moderator", len("Moderator "))
+    assert m.sentence == "Moderator Martin Ziegenhagen führte durch die Veranstaltung ."
+
+    doc = _doc(["Bürgermeisterin", "Anja", "Krüger", "eröffnete", "."], [(1, 3, "PER")])
+    [m] = extract_entities(doc)
+    assert (m.text, m.role) == ("Anja Krüger", "Bürgermeisterin")
+
+
+def test_genitive_and_dative_names_get_their_base_form():
+    assert base_form("Landratsamtes Vogtlandkreis", "des") == "Landratsamt Vogtlandkreis"
+    assert base_form("Sächsischen Städte- und Gemeindetages", "des") == "Sächsischer Städte- und Gemeindetag"
+    assert base_form("Deutschen Roten Kreuzes", "des") == "Deutsches Rotes Kreuz"
+    assert base_form("Vogtlandkreises", "des") == "Vogtlandkreis"
+    assert base_form("Sächsischen Staatsministerium des Innern", "im") == "Sächsisches Staatsministerium des Innern"
+    # no oblique-case cue: the name stays as written
+    assert base_form("Landratsamt Vogtlandkreis", None) == "Landratsamt Vogtlandkreis"
+    assert base_form("Vogtlandkreis", "des") == "Vogtlandkreis"
+
+
+def test_keys_merge_inflection_and_hyphen_variants():
+    assert name_key("ORG", "Landratsamtes Vogtlandkreis") == name_key("ORG", "Landratsamt Vogtlandkreis")
+    assert name_key("LOC", "August-Horch-Museum") == name_key("LOC", "August Horch Museum")
+    assert name_key("PER", "Hansen") != name_key("PER", "Hans")
+
+
+def _row(doc_id, label, text, value=None, role=None, report_date="2022-11-03"):
+    return {"doc_id": doc_id, "label": label, "text": text, "value": value or text, "role": role,
+            "report_date": report_date}  # fmt: skip
+
+
+def test_merge_entities_across_variants_and_reports():
+    rows = [
+        _row("a", "ORG", "Landratsamtes Vogtlandkreis", value="Landratsamt Vogtlandkreis"),
+        _row("b", "ORG", "Landratsamt Vogtlandkreis", report_date="2023-03-15"),
+        _row("a", "LOC", "August-Horch-Museums"),
+        _row("a", "LOC", "August Horch Museum"),
+        _row("a", "LOC", "August-Horch-Museum"),
+        _row("a", "PER", "Martin Ziegenhagen", role="Moderator"),
+        _row("a", "PER", "Ziegenhagen"),
+        _row("a", "DATE", "3. November 2022", value="2022-11-03"),
+    ]
+    entities, assignment = merge_entities(rows)
+    by_name = {e["name"]: e for e in entities}
+    org = by_name["Landratsamt Vogtlandkreis"]
+    assert (org["n_mentions"], org["n_docs"], org["first_date"], org["last_date"]) == (2, 2, "2022-11-03", "2023-03-15")
+    assert by_name["August-Horch-Museum"]["n_mentions"] == 3
+    person = by_name["Martin Ziegenhagen"]
+    assert person["n_mentions"] == 2 and person["roles"] == "Moderator"
+    assert assignment[0] == assignment[1] and assignment[5] == assignment[6]
+    assert 7 not in assignment  # dates are not entities
+    assert len(entities) == 3
+
+
+def test_surname_alone_is_not_linked_across_reports_or_when_ambiguous():
+    rows = [
+        _row("a", "PER", "Anja Krüger"),
+        _row("b", "PER", "Krüger"),  # another report: no evidence it is the same person
+        _row("c", "PER", "Anja Krüger"),
+        _row("c", "PER", "Thomas Krüger"),
+        _row("c", "PER", "Krüger"),  # two Krügers in this report: ambiguous
+    ]
+    entities, assignment = merge_entities(rows)
+    assert assignment[0] == assignment[2]
+    assert assignment[1] != assignment[0]
+    assert assignment[4] not in (assignment[2], assignment[3])
+    assert {e["name"] for e in entities} == {"Anja Krüger", "Thomas Krüger", "Krüger"}
+
+
+def test_entity_ids_are_stable():
+    rows = [_row("a", "ORG", "Polizeidirektion Zwickau")]
+    assert merge_entities(rows)[1][0] == merge_entities(list(reversed(rows)))[1][0]

@@ -1,0 +1,72 @@
+"""Assemble the trained NER model into reportminer's bundled pipeline folder.
+
+Usage: python scripts/package_model.py MODEL_DIR DEST [--name N] [--version V] [--metrics test.json]
+
+Adds a rule-based sentencizer (the model has no parser), writes metadata with the data source and
+licence, and copies the attribution. The result loads with plain ``spacy.load(DEST)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import spacy
+
+ATTRIBUTION = """\
+This German NER model was trained by reportminer's training recipe (training/project.yml) on the
+GermEval 2014 NER data: D. Benikova, C. Biemann, M. Reznicek (2014). NoSta-D Named Entity Annotation for
+German: Guidelines and Dataset. Proc. LREC 2014, Reykjavik. Licensed CC BY 4.0
+(https://creativecommons.org/licenses/by/4.0/). Labels: PER, LOC, ORG, MISC (outer level; OTH and *deriv
+mapped to MISC, *part to O).
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir", type=Path)
+    parser.add_argument("dest", type=Path)
+    parser.add_argument("--name", default="reportminer_ner")
+    parser.add_argument("--version", default="0.1.0")
+    parser.add_argument("--metrics", type=Path)
+    args = parser.parse_args()
+
+    nlp = spacy.load(args.model_dir)
+    if "sentencizer" not in nlp.pipe_names:
+        nlp.add_pipe("sentencizer", first=True)
+    nlp.meta.update(
+        {
+            "name": args.name,
+            "version": args.version,
+            "description": "German NER (PER, LOC, ORG, MISC) bundled with reportminer, trained on GermEval 2014",
+            "license": "CC BY 4.0 (training data: GermEval 2014)",
+            "author": "reportminer authors",
+            "sources": [
+                {
+                    "name": "GermEval 2014 NER (NoSta-D)",
+                    "url": "https://sites.google.com/site/germeval2014ner/",
+                    "license": "CC BY 4.0",
+                    "author": "D. Benikova, C. Biemann, M. Reznicek",
+                }
+            ],
+        }
+    )
+    if args.metrics and args.metrics.exists():
+        scores = json.loads(args.metrics.read_text())
+        nlp.meta["performance"] = {
+            "germeval2014_test": {k: scores[k] for k in ("ents_p", "ents_r", "ents_f") if k in scores}
+            | {"ents_per_type": scores.get("ents_per_type", {})}
+        }
+    if args.dest.exists():
+        shutil.rmtree(args.dest)
+    args.dest.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(args.dest)
+    (args.dest / "ATTRIBUTION.txt").write_text(ATTRIBUTION, encoding="utf-8")
+    size = sum(p.stat().st_size for p in args.dest.rglob("*") if p.is_file())
+    print(f"packaged {args.model_dir} -> {args.dest} ({size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
