@@ -15,7 +15,6 @@ from reportminer import pipeline, store
 from reportminer.nlp import load_pipeline, model_name, resolve_model
 from reportminer.records import AnalysedReport, ErrorRecord, Report
 
-
 # Set by the CLI to show progress: called with (done, total) after each batch. Not a flow parameter,
 # since parameters must be serialisable for the Prefect API.
 progress_hook: Callable[[int, int], None] | None = None

@@ -26,8 +26,14 @@ def read_labelled(folder: Path, labels_csv: Path, label_column: str) -> tuple[li
     texts, labels = [], []
     with labels_csv.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        if not reader.fieldnames or "doc_id" not in reader.fieldnames or label_column not in reader.fieldnames:
-            raise SystemExit(f"{labels_csv}: needs columns doc_id and {label_column!r}, has {reader.fieldnames}")
+        if (
+            not reader.fieldnames
+            or "doc_id" not in reader.fieldnames
+            or label_column not in reader.fieldnames
+        ):
+            raise SystemExit(
+                f"{labels_csv}: needs columns doc_id and {label_column!r}, has {reader.fieldnames}"
+            )
         for row in reader:
             path = folder / "texts" / f"{row['doc_id']}.txt"
             if not path.is_file():
@@ -47,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if not (args.folder / "texts").is_dir():
-        print(f"error: {args.folder} has no texts/ folder (is ../shared/data beside the repository?)", file=sys.stderr)
+        print(
+            f"error: {args.folder} has no texts/ folder (is ../shared/data beside the repository?)",
+            file=sys.stderr,
+        )
         return 2
     labels_csv = args.labels or args.folder / "metadata.csv"
     if not labels_csv.is_file():
@@ -68,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(texts)} documents, {len(set(labels))} labels ({args.folder})")
     print(f"{'mode':<10}{'k':>4}{'NMI':>8}{'ARI':>8}{'NPMI':>8}{'sec':>7}")
     for name, r in results.items():
-        print(f"{name:<10}{r['n_themes']:>4}{r['nmi']:>8.3f}{r['ari']:>8.3f}{r['npmi']:>8.3f}{r['seconds']:>7.1f}")
+        print(
+            f"{name:<10}{r['n_themes']:>4}{r['nmi']:>8.3f}{r['ari']:>8.3f}{r['npmi']:>8.3f}{r['seconds']:>7.1f}"
+        )
     print(json.dumps(results))
     return 0
 

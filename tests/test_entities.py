@@ -17,7 +17,10 @@ def _doc(words, ents):
 
 
 def test_role_before_person_is_split_off():
-    doc = _doc(["Moderator", "Martin", "Ziegenhagen", "führte", "durch", "die", "Veranstaltung", "."], [(0, 3, "PER")])
+    doc = _doc(
+        ["Moderator", "Martin", "Ziegenhagen", "führte", "durch", "die", "Veranstaltung", "."],
+        [(0, 3, "PER")],
+    )
     [m] = extract_entities(doc)
     assert (m.text, m.role, m.start_char) == ("Martin Ziegenhagen", "Moderator", len("Moderator "))
     assert m.sentence == "Moderator Martin Ziegenhagen führte durch die Veranstaltung ."
@@ -32,7 +35,10 @@ def test_genitive_and_dative_names_get_their_base_form():
     assert base_form("Sächsischen Städte- und Gemeindetages", "des") == "Sächsischer Städte- und Gemeindetag"
     assert base_form("Deutschen Roten Kreuzes", "des") == "Deutsches Rotes Kreuz"
     assert base_form("Vogtlandkreises", "des") == "Vogtlandkreis"
-    assert base_form("Sächsischen Staatsministerium des Innern", "im") == "Sächsisches Staatsministerium des Innern"
+    assert (
+        base_form("Sächsischen Staatsministerium des Innern", "im")
+        == "Sächsisches Staatsministerium des Innern"
+    )
     # no oblique-case cue: the name stays as written
     assert base_form("Landratsamt Vogtlandkreis", None) == "Landratsamt Vogtlandkreis"
     assert base_form("Vogtlandkreis", "des") == "Vogtlandkreis"
@@ -63,7 +69,12 @@ def test_merge_entities_across_variants_and_reports():
     entities, assignment = merge_entities(rows)
     by_name = {e["name"]: e for e in entities}
     org = by_name["Landratsamt Vogtlandkreis"]
-    assert (org["n_mentions"], org["n_docs"], org["first_date"], org["last_date"]) == (2, 2, "2022-11-03", "2023-03-15")
+    assert (org["n_mentions"], org["n_docs"], org["first_date"], org["last_date"]) == (
+        2,
+        2,
+        "2022-11-03",
+        "2023-03-15",
+    )
     assert by_name["August-Horch-Museum"]["n_mentions"] == 3
     person = by_name["Martin Ziegenhagen"]
     assert person["n_mentions"] == 2 and person["roles"] == "Moderator"

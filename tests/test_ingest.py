@@ -132,7 +132,9 @@ def test_docx_paragraphs_and_tables(tmp_path):
     document = docx.Document()
     document.add_heading("Niederschrift der Sitzung des Ortschaftsrates", level=1)
     document.add_paragraph("14.03.2023")
-    document.add_paragraph("Ortsvorsteher Uwe Lehmann eröffnete die Sitzung im Dorfgemeinschaftshaus Rottmannsdorf.")
+    document.add_paragraph(
+        "Ortsvorsteher Uwe Lehmann eröffnete die Sitzung im Dorfgemeinschaftshaus Rottmannsdorf."
+    )
     table = document.add_table(rows=1, cols=2)
     table.rows[0].cells[0].text = "TOP 1"
     table.rows[0].cells[1].text = "Haushalt 2023"

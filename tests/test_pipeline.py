@@ -53,7 +53,11 @@ def test_sample_corpus_tables(corpus_tables):
     mentions = tables["mentions"]
     assert set(mentions["label"]) >= {"PER", "LOC", "ORG", "DATE"}
     dates = mentions[mentions["label"] == "DATE"]
-    assert dates["value"].str.match(r"^(\d{2,4}|\d{4}-(\d{2}|W\d{2}|SP|SU|FA|WI)(-\d{2})?|PRESENT_REF|PAST_REF|FUTURE_REF)").all()
+    assert (
+        dates["value"]
+        .str.match(r"^(\d{2,4}|\d{4}-(\d{2}|W\d{2}|SP|SU|FA|WI)(-\d{2})?|PRESENT_REF|PAST_REF|FUTURE_REF)")
+        .all()
+    )
     names = mentions[mentions["label"].isin(["PER", "LOC", "ORG", "MISC"])]
     assert names["entity_id"].notna().all()
 
@@ -107,5 +111,5 @@ def test_chunk_spans_cover_text_exactly(max_chars):
     text = ("Erster Absatz über Beteiligung. Zweiter Satz.\n\n" * 30).strip()
     spans = pipeline.chunk_spans(text, max_chars)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
     assert all(e - s <= max_chars for s, e in spans)

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ console = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -39,22 +39,26 @@ def _prepare_prefect(verbose: bool) -> None:
 
 @app.command()
 def run(
-    corpus: Annotated[Path, typer.Argument(help="Folder of reports (searched recursively) or one file")] = Path(
-        "corpus"
-    ),
+    corpus: Annotated[
+        Path, typer.Argument(help="Folder of reports (searched recursively) or one file")
+    ] = Path("corpus"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for the tables")] = Path("outputs"),
     model: Annotated[
-        Optional[str], typer.Option(help="spaCy model: package name or path (default: de_core_news_md, else bundled)")
+        str | None,
+        typer.Option(help="spaCy model: package name or path (default: de_core_news_md, else bundled)"),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Reports per Prefect task")] = 32,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's and reportminer's logs")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's and reportminer's logs")
+    ] = False,
 ) -> None:
     """Analyse every report in CORPUS and write tables (Parquet, CSV, SQLite) to OUT."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     _prepare_prefect(verbose)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     import reportminer_flows.reportminer_flow as flow_module
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     if not corpus.exists():
         _fail(f"corpus folder {corpus} does not exist; pass a folder of .txt/.md/.html/.pdf/.docx reports")
@@ -116,5 +120,5 @@ def main() -> None:
     try:
         app()
     except ReportminerError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -100,11 +100,56 @@ def _split_role(ent: Span) -> tuple[Span | None, str | None]:
 
 
 # Grammatical gender of German organisation and place head nouns, by ending (for de-inflecting names).
-_NEUTER = ("amt", "museum", "institut", "zentrum", "büro", "forum", "netzwerk", "kreuz", "werk", "haus",
-           "gericht", "ministerium", "land", "bündnis", "kolleg", "theater", "archiv", "krankenhaus", "team")
-_FEMININE = ("schaft", "ung", "heit", "keit", "stelle", "agentur", "kammer", "bahn", "polizei", "direktion",
-             "schule", "universität", "stiftung", "initiative", "akademie", "partei", "union", "kommission",
-             "gemeinde", "stadt", "bank", "kasse", "behörde", "zentrale", "konferenz", "versammlung", "runde")
+_NEUTER = (
+    "amt",
+    "museum",
+    "institut",
+    "zentrum",
+    "büro",
+    "forum",
+    "netzwerk",
+    "kreuz",
+    "werk",
+    "haus",
+    "gericht",
+    "ministerium",
+    "land",
+    "bündnis",
+    "kolleg",
+    "theater",
+    "archiv",
+    "krankenhaus",
+    "team",
+)
+_FEMININE = (
+    "schaft",
+    "ung",
+    "heit",
+    "keit",
+    "stelle",
+    "agentur",
+    "kammer",
+    "bahn",
+    "polizei",
+    "direktion",
+    "schule",
+    "universität",
+    "stiftung",
+    "initiative",
+    "akademie",
+    "partei",
+    "union",
+    "kommission",
+    "gemeinde",
+    "stadt",
+    "bank",
+    "kasse",
+    "behörde",
+    "zentrale",
+    "konferenz",
+    "versammlung",
+    "runde",
+)
 _GENITIVE_MN = {"des", "eines", "unseres", "ihres", "seines"}
 _OBLIQUE = _GENITIVE_MN | {"dem", "einem", "im", "vom", "zum", "beim", "am", "der", "einer", "zur", "den"}
 _NO_S_STRIP = ("ss", "us", "is", "os", "as", "x", "z", "ps")
@@ -135,7 +180,12 @@ def base_form(text: str, prev_word: str | None) -> str:
     head = nouns[0]
     if prev_word in _GENITIVE_MN:
         w = words[head]
-        if w.endswith("es") and len(w) > 5 and not w.endswith(("ses", "zes", "xes")) or w.endswith(("ses", "zes")):
+        if (
+            w.endswith("es")
+            and len(w) > 5
+            and not w.endswith(("ses", "zes", "xes"))
+            or w.endswith(("ses", "zes"))
+        ):
             words[head] = w[:-2]
         elif w.endswith("s") and not w.endswith(_NO_S_STRIP) and len(w) > 4:
             words[head] = w[:-1]
@@ -158,8 +208,22 @@ def base_form(text: str, prev_word: str | None) -> str:
 def _is_adjective(word: str) -> bool:
     low = word.lower()
     return low.endswith(("ischen", "ische", "ischer", "isches", "lichen", "liche", "licher", "liches")) or (
-        word[:1].isupper() and low in {"deutschen", "deutsche", "deutscher", "deutsches", "neuen", "neue",
-                                        "roten", "rote", "rotes", "freien", "freie", "evangelischen"}
+        word[:1].isupper()
+        and low
+        in {
+            "deutschen",
+            "deutsche",
+            "deutscher",
+            "deutsches",
+            "neuen",
+            "neue",
+            "roten",
+            "rote",
+            "rotes",
+            "freien",
+            "freie",
+            "evangelischen",
+        }
     )
 
 

@@ -24,7 +24,14 @@ from reportminer.records import Report
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+SUPPORTED_SUFFIXES = {
+    ".txt": "txt",
+    ".md": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
 
 _MONTHS = {
     "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "april": 4, "mai": 5, "juni": 6, "juli": 7,
@@ -90,7 +97,9 @@ def read_report(path: Path, root: Path | None = None) -> Report:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{rel}: cannot be read ({exc.strerror or exc}); check that it exists and is readable")
+        raise InputError(
+            f"{rel}: cannot be read ({exc.strerror or exc}); check that it exists and is readable"
+        ) from exc
     if not data.strip():
         raise InputError(f"{rel}: file is empty; nothing to analyse")
     sha = hashlib.sha256(data).hexdigest()
@@ -136,7 +145,7 @@ def decode_text(data: bytes, rel: str) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise InputError(f"{rel}: UTF-16 byte order mark but undecodable content ({exc.reason})")
+            raise InputError(f"{rel}: UTF-16 byte order mark but undecodable content ({exc.reason})") from exc
     if _looks_binary(data):
         kind = _sniff_binary(data)
         raise InputError(
@@ -259,7 +268,7 @@ def _read_html(data: bytes, rel: str) -> tuple[str | None, date | None, str]:
     try:
         doc = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False, favor_recall=True)
     except Exception as exc:  # trafilatura raises many kinds on broken markup
-        raise InputError(f"{rel}: HTML could not be parsed ({type(exc).__name__}: {exc})")
+        raise InputError(f"{rel}: HTML could not be parsed ({type(exc).__name__}: {exc})") from exc
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         raise InputError(f"{rel}: no readable main text in this HTML page (only scripts, menus or markup?)")
@@ -295,7 +304,7 @@ def _read_pdf(data: bytes, rel: str) -> tuple[str | None, date | None, str]:
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise InputError(f"{rel}: PDF is damaged or truncated ({exc}); re-export or re-download it")
+        raise InputError(f"{rel}: PDF is damaged or truncated ({exc}); re-export or re-download it") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text.strip():
         raise InputError(f"{rel}: PDF has no text layer (a scan?); run OCR (e.g. ocrmypdf) and add it again")
@@ -317,9 +326,11 @@ def _read_docx(data: bytes, rel: str) -> tuple[str | None, date | None, str]:
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError(f"{rel}: DOCX is damaged or not a Word file ({exc}); re-save it from Word")
+        raise InputError(f"{rel}: DOCX is damaged or not a Word file ({exc}); re-save it from Word") from exc
     except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors
-        raise InputError(f"{rel}: DOCX could not be opened ({type(exc).__name__}: {exc}); re-save it from Word")
+        raise InputError(
+            f"{rel}: DOCX could not be opened ({type(exc).__name__}: {exc}); re-save it from Word"
+        ) from exc
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:

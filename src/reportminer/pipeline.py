@@ -249,7 +249,9 @@ def build_tables(
     return {name: TABLES[name].conform(df) for name, df in tables.items()}
 
 
-def assign_themes(analysed: Sequence[AnalysedReport], *, random_state: int = 0) -> tuple[list[dict], list[dict]]:
+def assign_themes(
+    analysed: Sequence[AnalysedReport], *, random_state: int = 0
+) -> tuple[list[dict], list[dict]]:
     """Fit the theme model on the reports' terms: theme rows and each report's theme weights."""
     usable = [a for a in analysed if a.terms]
     if len(usable) < 2:

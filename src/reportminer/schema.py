@@ -86,12 +86,20 @@ MENTIONS = _t(
     [
         ("mention_id", "str", "doc_id and running number"),
         ("doc_id", "str", "Report the mention is in"),
-        ("label", "str", "PER, LOC, ORG, MISC; DATE, TIME, DURATION or SET for temporal expressions (TIMEX3 types)"),
+        (
+            "label",
+            "str",
+            "PER, LOC, ORG, MISC; DATE, TIME, DURATION or SET for temporal expressions (TIMEX3 types)",
+        ),
         ("text", "str", "Mention as written"),
         ("start_char", "int", "Start offset into documents.text"),
         ("end_char", "int", "End offset into documents.text"),
         ("value", "str", "ISO/TIMEX value for dates, canonical entity name otherwise"),
-        ("entity_id", "str", "Entity the mention belongs to (entities.entity_id); empty for temporal expressions"),
+        (
+            "entity_id",
+            "str",
+            "Entity the mention belongs to (entities.entity_id); empty for temporal expressions",
+        ),
         ("role", "str", "Role or title written before a person's name (e.g. Moderator)"),
         ("sentence", "str", "The sentence containing the mention"),
         ("source", "str", "What found it: ner model name, or the date tagger"),

@@ -91,7 +91,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
         with atomic_path(out_dir / SQLITE_NAME) as tmp:
             write_sqlite(written, tmp)
     except OSError as exc:
-        raise OutputError(f"writing results to {out_dir} failed ({exc.strerror or exc}); free space or fix permissions") from exc
+        raise OutputError(
+            f"writing results to {out_dir} failed ({exc.strerror or exc}); free space or fix permissions"
+        ) from exc
     return written
 
 
@@ -113,7 +115,11 @@ def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
                 if records:
                     db[name].insert_all(records, batch_size=1000)
-            for name, cols in (("mentions", ["doc_id"]), ("mentions", ["entity_id"]), ("doc_themes", ["theme_id"])):
+            for name, cols in (
+                ("mentions", ["doc_id"]),
+                ("mentions", ["entity_id"]),
+                ("doc_themes", ["theme_id"]),
+            ):
                 db[name].create_index(cols, if_not_exists=True)
     finally:
         conn.close()

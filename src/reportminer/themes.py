@@ -268,6 +268,12 @@ def _npmi_from_matrix(B, top: list[list[int]]) -> float:
     return float(np.mean(scores)) if scores else float("nan")
 
 
+def _topic_diversity(top: list[list[int]]) -> float:
+    """Share of distinct terms among all themes' top terms (1.0: no theme repeats another's terms)."""
+    total = sum(len(t) for t in top)
+    return len({j for t in top for j in t}) / total if total else 0.0
+
+
 def _topic_agreement(a: list[list[int]], b: list[list[int]]) -> float:
     """Mean Jaccard of top-term sets after the best one-to-one matching of the two topic sets."""
     from scipy.optimize import linear_sum_assignment
@@ -292,14 +298,15 @@ class ThemeModel(TransformerMixin, BaseEstimator):
 
     Terms are grouped by German Snowball stem; each feature is shown as its most frequent surface form.
     ``n_themes="auto"`` picks k in ``[min_themes, min(max_themes, n_docs - 1)]`` by ``k_criterion``:
-    ``"coherence"`` (default): mean NPMI of each theme's top ``n_top_terms`` terms over document
-    co-occurrence; ``"stability"``: mean best-matched Jaccard of top-term sets between the full fit and fits
-    on ``n_stability_runs`` 80 % subsamples; ``"product"``: both (rescaled NPMI x stability). Ties (within
+    ``"coherence"`` (default): topic quality = mean NPMI of each theme's top ``n_top_terms`` terms over
+    document co-occurrence (rescaled to [0, 1]) x topic diversity (share of distinct top terms);
+    ``"stability"``: mean best-matched Jaccard of top-term sets between the full fit and fits on
+    ``n_stability_runs`` 80 % subsamples; ``"product"``: quality x stability. Ties (within
     1e-6) go to fewer themes. ``beta_loss="kullback-leibler"`` switches NMF to the "mu" solver.
 
     Fitted attributes: ``vectorizer_``, ``nmf_`` (None when no theme can be learned), ``n_themes_``,
     ``components_`` (themes x features), ``themes_`` (list of :class:`Theme`), ``feature_names_``,
-    ``k_scores_`` (dict k -> criterion score, auto mode only), ``n_features_in_`` is not set (input is ragged).
+    ``k_scores_`` (dict k -> criterion score, auto mode only).
     """
 
     def __init__(
@@ -349,12 +356,16 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     def _choose_k(self, V, k_values: list[int]) -> int:
         """Score each candidate k on the full matrix ``V`` and return the best (ties -> fewer themes)."""
         if self.k_criterion not in ("coherence", "stability", "product"):
-            raise ValueError(f"k_criterion must be 'coherence', 'stability' or 'product', not {self.k_criterion!r}")
+            raise ValueError(
+                f"k_criterion must be 'coherence', 'stability' or 'product', not {self.k_criterion!r}"
+            )
         B = (V > 0).astype(np.float64).tocsc()
         n_docs = V.shape[0]
         rng = np.random.RandomState(self.random_state)
         size = max(2, int(round(0.8 * n_docs)))
-        samples = [rng.choice(n_docs, size=size, replace=False) for _ in range(max(1, int(self.n_stability_runs)))]
+        samples = [
+            rng.choice(n_docs, size=size, replace=False) for _ in range(max(1, int(self.n_stability_runs)))
+        ]
         scores: dict[int, float] = {}
         for k in k_values:
             ref = _top_indices(self._make_nmf(k, self.random_state).fit(V).components_, self.n_top_terms)
@@ -362,10 +373,15 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             if self.k_criterion in ("coherence", "product"):
                 npmi = _npmi_from_matrix(B, ref)
                 score *= (npmi + 1.0) / 2.0 if not math.isnan(npmi) else 0.0  # NPMI in [-1, 1] -> [0, 1]
+                score *= _topic_diversity(ref)  # split themes repeat their top terms
             if self.k_criterion in ("stability", "product"):
                 agreements = []
                 for run, idx in enumerate(samples):
-                    nmf = self._make_nmf(k, self.random_state + run + 1).fit(V[idx])
+                    sub = V[idx]
+                    nmf = self._make_nmf(k, self.random_state + run + 1)
+                    if k > min(sub.shape):  # nndsvda needs k <= min(n_samples, n_features)
+                        nmf.set_params(init="random")
+                    nmf.fit(sub)
                     agreements.append(_topic_agreement(ref, _top_indices(nmf.components_, self.n_top_terms)))
                 score *= float(np.mean(agreements))
             scores[k] = score
