@@ -33,8 +33,10 @@ def pairs(text: str, ref: date | None = REF, **kw: str) -> list[tuple[str, str]]
         ("Das Projekt läuft in KW 45 an.", [("KW 45", "2022-W45")]),
         ("Die Auswertung folgt in Kalenderwoche 47.", [("Kalenderwoche 47", "2022-W47")]),
         ("Im Sommer 2022 gab es drei Workshops.", [("Sommer 2022", "2022-SU"), ("drei", None)]),
-        ("Donnerstag, 3. November 2022: zweites Vernetzungstreffen", [("Donnerstag, 3. November 2022",
-                                                                      "2022-11-03")]),
+        (
+            "Donnerstag, 3. November 2022: zweites Vernetzungstreffen",
+            [("Donnerstag, 3. November 2022", "2022-11-03")],
+        ),
     ],
 )
 def test_absolute_dates(text: str, expected: list[tuple[str, str | None]]) -> None:
@@ -66,14 +68,18 @@ def test_relative_weeks_years_months() -> None:
     assert ("nächsten Jahr", "2023") in pairs("Im nächsten Jahr wollen wir wachsen.")
     assert ("vergangenen Jahr", "2021") in pairs("Im vergangenen Jahr waren es weniger.")
     assert ("dieses Jahr", "2022") in pairs("Dieses Jahr gab es zwei Treffen.") or (
-        "Dieses Jahr", "2022") in pairs("Dieses Jahr gab es zwei Treffen.")
+        "Dieses Jahr",
+        "2022",
+    ) in pairs("Dieses Jahr gab es zwei Treffen.")
     assert ("diesem Jahr", "2022") in pairs("In diesem Jahr lief vieles digital.")
     assert ("Anfang des Jahres", "2022") in pairs("Anfang des Jahres startete das Projekt.")
     assert ("diesen Monat", "2022-11") in pairs("Wir treffen uns diesen Monat noch einmal.")
 
 
 def test_weekdays_and_offsets() -> None:
-    assert ("vergangenen Donnerstag", "2022-10-27") in pairs("Am vergangenen Donnerstag fand die Sitzung statt.")
+    assert ("vergangenen Donnerstag", "2022-10-27") in pairs(
+        "Am vergangenen Donnerstag fand die Sitzung statt."
+    )
     assert ("kommenden Montag", "2022-11-07") in pairs("Am kommenden Montag geht es weiter.")
     assert ("vor zwei Wochen", "2022-W42") in pairs("Wie vor zwei Wochen vereinbart, liegt der Bericht vor.")
     assert ("in drei Tagen", "2022-11-06") in pairs("Die Frist endet in drei Tagen.")
@@ -114,10 +120,18 @@ def test_no_reference_date() -> None:
 
 def test_ranges() -> None:
     assert pairs("Die Tagung findet vom 3. bis 5. November 2022 statt.") == [
-        ("3.", "2022-11-03"), ("5. November 2022", "2022-11-05")]
-    assert pairs("Workshop 3.–5. November 2022 in Kassel") == [("3.", "2022-11-03"), ("5. November 2022", "2022-11-05")]
+        ("3.", "2022-11-03"),
+        ("5. November 2022", "2022-11-05"),
+    ]
+    assert pairs("Workshop 3.–5. November 2022 in Kassel") == [
+        ("3.", "2022-11-03"),
+        ("5. November 2022", "2022-11-05"),
+    ]
     assert pairs("Die Förderung lief von 2019 bis 2021.") == [("2019", "2019"), ("2021", "2021")]
-    assert pairs("Im Zweiten Weltkrieg (1939–1945) wurde die Stadt zerstört.") == [("1939", "1939"), ("1945", "1945")]
+    assert pairs("Im Zweiten Weltkrieg (1939–1945) wurde die Stadt zerstört.") == [
+        ("1939", "1939"),
+        ("1945", "1945"),
+    ]
 
 
 def test_centuries_and_decades() -> None:
@@ -132,10 +146,14 @@ def test_times() -> None:
     assert pairs("Beginn ist um 14 Uhr im Rathaus.") == [("14 Uhr", "2022-11-03T14:00")]
     assert pairs("Wir starten um 9:30 Uhr.") == [("9:30 Uhr", "2022-11-03T09:30")]
     assert pairs("Einlass 9.30 Uhr, Ende gegen 18 Uhr.") == [
-        ("9.30 Uhr", "2022-11-03T09:30"), ("gegen 18 Uhr", "2022-11-03T18:00")]
+        ("9.30 Uhr", "2022-11-03T09:30"),
+        ("gegen 18 Uhr", "2022-11-03T18:00"),
+    ]
     found = tag_dates("Am 10. November 2022 um 18 Uhr beginnt der Stammtisch.", reference_date=REF)
     assert [(t.text, t.type, t.value) for t in found] == [
-        ("10. November 2022", "DATE", "2022-11-10"), ("18 Uhr", "TIME", "2022-11-10T18:00")]
+        ("10. November 2022", "DATE", "2022-11-10"),
+        ("18 Uhr", "TIME", "2022-11-10T18:00"),
+    ]
 
 
 def test_day_month_without_year_uses_reference() -> None:
@@ -152,11 +170,16 @@ def test_timex_offsets_match_text() -> None:
 def test_narrative_mode_uses_last_date() -> None:
     text = "Am 1. September 1939 begann der Krieg. Zwei Tage später erklärte Großbritannien den Krieg. Im Mai folgte mehr."
     assert pairs(text, ref=date(2011, 2, 16), mode="narrative") == [
-        ("1. September 1939", "1939-09-01"), ("Zwei Tage später", "1939-09-03"), ("Mai", "1939-05")]
+        ("1. September 1939", "1939-09-01"),
+        ("Zwei Tage später", "1939-09-03"),
+        ("Mai", "1939-05"),
+    ]
 
 
 def test_find_report_date() -> None:
-    assert find_report_date("Bericht zum Treffen im Juli.\nLeipzig, den 3. November 2022") == date(2022, 11, 3)
+    assert find_report_date("Bericht zum Treffen im Juli.\nLeipzig, den 3. November 2022") == date(
+        2022, 11, 3
+    )
     assert find_report_date("Stand: 03.11.2022 – nächster Termin 5. Dezember 2022") == date(2022, 11, 3)
     assert find_report_date("Kein Datum hier, nur 2022.") is None
 
@@ -172,7 +195,9 @@ def test_spacy_component() -> None:
     doc = nlp(doc)
     spans = doc.spans["dates"]
     assert [(s.text, s.label_, s._.timex_value) for s in spans] == [
-        ("3. November 2022", "DATE", "2022-11-03"), ("Frühjahr", "DATE", "2023-SP")]
+        ("3. November 2022", "DATE", "2022-11-03"),
+        ("Frühjahr", "DATE", "2023-SP"),
+    ]
     assert [t.value for t in doc._.timexes] == ["2022-11-03", "2023-SP"]
     assert [t.value for t in extract_dates(doc)] == ["2022-11-03", "2023-SP"]
 
@@ -183,7 +208,9 @@ def test_missing_gold_dir(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
-@pytest.mark.skipif(not WIKIWARS.is_dir(), reason=f"WikiWarsDE not found at {WIKIWARS} (../shared/data missing)")
+@pytest.mark.skipif(
+    not WIKIWARS.is_dir(), reason=f"WikiWarsDE not found at {WIKIWARS} (../shared/data missing)"
+)
 def test_wikiwarsde_quality() -> None:
     result = evaluate_dates(WIKIWARS)
     assert result["relaxed"]["f1"] >= 0.94

@@ -104,6 +104,103 @@ def _print_summary(summary) -> None:
         out.print(f"[yellow]skipped[/] {err.path} ({err.stage}): {err.message}", highlight=False)
 
 
+def _print_json_last(result: dict) -> None:
+    import json
+
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@app.command("eval-ner")
+def eval_ner(
+    gold: Annotated[Path, typer.Argument(help="Gold file: token<TAB>IOB2 tag, blank line between sentences")],
+    model: Annotated[str | None, typer.Option(help="spaCy model: package name or path")] = None,
+    predictions: Annotated[Path | None, typer.Option(help="Write predicted tags here (same format)")] = None,
+) -> None:
+    """Score the entity pipeline (model and rules) on pre-tokenised gold: P/R/F1 per label and micro."""
+    from reportminer.conll import evaluate_ner
+    from reportminer.nlp import load_pipeline, model_name
+
+    nlp = load_pipeline(model)
+    result = evaluate_ner(gold, nlp, predictions=predictions)
+    table = Table(title=f"{gold} ({result['sentences']} sentences, {model_name(nlp)})")
+    for col in ("label", "precision", "recall", "f1", "gold", "predicted"):
+        table.add_column(col, justify="right" if col != "label" else "left")
+    for label, r in [*result["per_label"].items(), ("micro", result["micro"])]:
+        table.add_row(
+            label,
+            *(f"{r[k]:.4f}" for k in ("precision", "recall", "f1")),
+            str(r["gold"]),
+            str(r["predicted"]),
+        )
+    Console().print(table)
+    _print_json_last({"gold": str(gold), "model": model_name(nlp), **result})
+
+
+@app.command("eval-dates")
+def eval_dates(
+    gold_dir: Annotated[Path, typer.Argument(help="Folder with texts/<doc_id>.txt and gold.json")],
+    predictions: Annotated[
+        Path | None, typer.Option(help="Write predictions (gold schema) as JSON here")
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="news: resolve against the report date; narrative: against the last date in the text"
+        ),
+    ] = "news",
+) -> None:
+    """Score the date tagger: strict/relaxed span P/R/F1 and value accuracy."""
+    import json
+
+    from reportminer.dates import load_gold, predict_folder, score_predictions
+
+    if mode not in ("news", "narrative"):
+        _fail(f"unknown --mode {mode!r}; use news or narrative")
+    try:
+        gold = load_gold(gold_dir)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    pred = predict_folder(gold_dir, mode=mode)
+    result = score_predictions(gold, pred)
+    table = Table(title=f"{gold_dir} ({result['docs']} documents, mode {mode})")
+    for col in ("match", "precision", "recall", "f1"):
+        table.add_column(col)
+    for kind in ("strict", "relaxed"):
+        table.add_row(kind, *(f"{result[kind][k]:.3f}" for k in ("precision", "recall", "f1")))
+    table.add_row("value accuracy", f"{result['value_accuracy']:.3f}", "", "")
+    Console().print(table)
+    if predictions:
+        predictions.parent.mkdir(parents=True, exist_ok=True)
+        predictions.write_text(json.dumps(pred, ensure_ascii=False, indent=1), encoding="utf-8")
+    _print_json_last({"gold": str(gold_dir), "mode": mode, **result})
+
+
+@app.command("eval-themes")
+def eval_themes(
+    folder: Annotated[Path, typer.Argument(help="Folder with texts/<doc_id>.txt")],
+    labels: Annotated[
+        Path | None, typer.Option(help="CSV with doc_id and a label column (default DIR/metadata.csv)")
+    ] = None,
+    label_column: Annotated[str, typer.Option(help="Label column of the CSV")] = "label",
+    random_state: Annotated[int, typer.Option(help="Seed")] = 0,
+) -> None:
+    """Cluster a labelled folder: NMI, ARI and NPMI coherence with k chosen automatically (and a k=labels baseline)."""
+    from reportminer.themes import evaluate_themes, read_labelled_folder
+
+    texts, gold = read_labelled_folder(folder, labels or folder / "metadata.csv", label_column)
+    results = {
+        "auto": evaluate_themes(texts, gold, random_state=random_state),
+        "baseline_nmf_k_labels": evaluate_themes(texts, gold, random_state=random_state, baseline=True),
+    }
+    table = Table(title=f"{folder} ({len(texts)} documents, {len(set(gold))} labels)")
+    for col in ("model", "k", "NMI", "ARI", "NPMI"):
+        table.add_column(col)
+    for name, r in results.items():
+        table.add_row(name, str(r["n_themes"]), f"{r['nmi']:.3f}", f"{r['ari']:.3f}", f"{r['npmi']:.3f}")
+    Console().print(table)
+    _print_json_last({"folder": str(folder), **results})
+
+
 @app.command()
 def version() -> None:
     """Print the reportminer version and the spaCy model it would use."""

@@ -72,3 +72,77 @@ def write_conll(path: Path, sentences: Iterable[Sentence]) -> None:
             for token, tag in zip(sentence.tokens, sentence.tags, strict=True):
                 fh.write(f"{token}\t{tag}\n")
             fh.write("\n")
+
+
+def _spans(tags: list[str]) -> set[tuple[int, int, str]]:
+    """Entity spans (start, end, label) of an IOB2 tag sequence; a stray I- starts a new entity."""
+    spans, start, label = set(), None, None
+    for i, tag in enumerate([*tags, "O"]):
+        if tag == "O" or tag.startswith("B-") or (tag.startswith("I-") and tag[2:] != label):
+            if start is not None:
+                spans.add((start, i, label))
+            start, label = (i, tag[2:]) if tag != "O" else (None, None)
+    return spans
+
+
+def score_ner(gold: Iterable[Sentence], predicted: Iterable[Sentence]) -> dict:
+    """Entity-level precision/recall/F1 (exact span and label), per label and micro-averaged."""
+    from collections import Counter
+
+    tp, n_gold, n_pred = Counter(), Counter(), Counter()
+    n_sentences = 0
+    for g, p in zip(gold, predicted, strict=True):
+        gs, ps = _spans(g.tags), _spans(p.tags)
+        for s in gs:
+            n_gold[s[2]] += 1
+        for s in ps:
+            n_pred[s[2]] += 1
+        for s in gs & ps:
+            tp[s[2]] += 1
+        n_sentences += 1
+
+    def prf(t: int, g: int, p: int) -> dict:
+        precision = t / p if p else 0.0
+        recall = t / g if g else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+                "gold": g, "predicted": p}  # fmt: skip
+
+    labels = sorted(set(n_gold) | set(n_pred))
+    return {
+        "sentences": n_sentences,
+        "per_label": {lab: prf(tp[lab], n_gold[lab], n_pred[lab]) for lab in labels},
+        "micro": prf(sum(tp.values()), sum(n_gold.values()), sum(n_pred.values())),
+    }
+
+
+def predict_sentences(nlp, sentences: list[Sentence], *, batch_size: int = 256) -> list[Sentence]:
+    """Tag pre-tokenised sentences with the full entity pipeline (model and rules, role words split off)."""
+    from reportminer.entities import NAME_LABELS, entity_token_spans
+
+    names = [n for n in nlp.pipe_names if n != "reportminer_dates"]
+    docs = (Doc(nlp.vocab, words=s.tokens, spaces=[True] * len(s.tokens)) for s in sentences)
+    out = []
+    with nlp.select_pipes(enable=names):
+        for sentence, doc in zip(sentences, nlp.pipe(docs, batch_size=batch_size), strict=True):
+            tags = ["O"] * len(doc)
+            for start, end, label in entity_token_spans(doc, labels=NAME_LABELS):
+                tags[start] = f"B-{label}"
+                for i in range(start + 1, end):
+                    tags[i] = f"I-{label}"
+            out.append(Sentence(sentence.tokens, tags))
+    return out
+
+
+def evaluate_ner(gold_path: Path, nlp, *, predictions: Path | None = None) -> dict:
+    """Score ``nlp`` on a gold CoNLL file; optionally write its predictions in the same format."""
+    gold_path = Path(gold_path)
+    if not gold_path.exists():
+        raise InputError(
+            f"{gold_path} not found; give a token<TAB>IOB2 file, e.g. ../shared/data/ner/germeval2014/conll/test.conll"
+        )
+    gold = list(read_conll(gold_path))
+    predicted = predict_sentences(nlp, gold)
+    if predictions is not None:
+        write_conll(Path(predictions), predicted)
+    return score_ner(gold, predicted)

@@ -52,33 +52,100 @@ class Timex:
 # --------------------------------------------------------------------------- lexicon
 
 MONTHS: dict[str, int] = {
-    "januar": 1, "jänner": 1, "jan": 1, "februar": 2, "feber": 2, "feb": 2, "märz": 3, "mär": 3,
-    "mrz": 3, "april": 4, "apr": 4, "mai": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "august": 8,
-    "aug": 8, "september": 9, "sept": 9, "sep": 9, "oktober": 10, "okt": 10, "november": 11, "nov": 11,
-    "dezember": 12, "dez": 12,
+    "januar": 1,
+    "jänner": 1,
+    "jan": 1,
+    "februar": 2,
+    "feber": 2,
+    "feb": 2,
+    "märz": 3,
+    "mär": 3,
+    "mrz": 3,
+    "april": 4,
+    "apr": 4,
+    "mai": 5,
+    "juni": 6,
+    "jun": 6,
+    "juli": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "oktober": 10,
+    "okt": 10,
+    "november": 11,
+    "nov": 11,
+    "dezember": 12,
+    "dez": 12,
 }
 MONTH_RE = (
     r"(?:Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
     r"|(?:Jan|Feb|Mär|Mrz|Apr|Jun|Jul|Aug|Sept|Sep|Okt|Nov|Dez)\.)"
 )
 WEEKDAYS: dict[str, int] = {
-    "montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4, "samstag": 5,
-    "sonnabend": 5, "sonntag": 6,
+    "montag": 0,
+    "dienstag": 1,
+    "mittwoch": 2,
+    "donnerstag": 3,
+    "freitag": 4,
+    "samstag": 5,
+    "sonnabend": 5,
+    "sonntag": 6,
 }
 WEEKDAY_RE = r"(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag)"
 NUMBERS: dict[str, float] = {
-    "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "zwei": 2, "drei": 3, "vier": 4,
-    "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,
-    "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "sechzehn": 16, "siebzehn": 17, "achtzehn": 18,
-    "neunzehn": 19, "zwanzig": 20, "dreißig": 30, "vierzig": 40, "fünfzig": 50, "sechzig": 60,
-    "hundert": 100, "anderthalb": 1.5, "eineinhalb": 1.5, "zweieinhalb": 2.5, "beiden": 2, "beide": 2,
+    "ein": 1,
+    "eine": 1,
+    "einen": 1,
+    "einem": 1,
+    "einer": 1,
+    "eines": 1,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+    "zehn": 10,
+    "elf": 11,
+    "zwölf": 12,
+    "dreizehn": 13,
+    "vierzehn": 14,
+    "fünfzehn": 15,
+    "sechzehn": 16,
+    "siebzehn": 17,
+    "achtzehn": 18,
+    "neunzehn": 19,
+    "zwanzig": 20,
+    "dreißig": 30,
+    "vierzig": 40,
+    "fünfzig": 50,
+    "sechzig": 60,
+    "hundert": 100,
+    "anderthalb": 1.5,
+    "eineinhalb": 1.5,
+    "zweieinhalb": 2.5,
+    "beiden": 2,
+    "beide": 2,
 }
 VAGUE_NUM = r"(?:wenige[nr]?|einige[nr]?|mehrere[nr]?|ein\s+paar|etliche[nr]?)"
 NUM_WORD_RE = "|".join(sorted(NUMBERS, key=len, reverse=True))
 NUM_RE = rf"(?:(?<![\d.,])\d{{1,3}}(?![\d.,]\d)|(?i:{NUM_WORD_RE})|(?i:{VAGUE_NUM}))"
 UNIT_RE = r"(?:Tag|Woche|Monat|Jahr|Stunde|Minute|Jahrzehnt|Jahrhundert)"
-UNIT_CODE = {"tag": "D", "woche": "W", "monat": "M", "jahr": "Y", "stunde": "H", "minute": "M",
-             "jahrzehnt": "DE", "jahrhundert": "CE"}
+UNIT_CODE = {
+    "tag": "D",
+    "woche": "W",
+    "monat": "M",
+    "jahr": "Y",
+    "stunde": "H",
+    "minute": "M",
+    "jahrzehnt": "DE",
+    "jahrhundert": "CE",
+}
 SEASONS: dict[str, str] = {"frühjahr": "SP", "frühling": "SP", "sommer": "SU", "herbst": "FA", "winter": "WI"}
 SEASON_START = {"SP": 3, "SU": 6, "FA": 9, "WI": 12}
 SEASON_RE = (
@@ -92,9 +159,23 @@ YREL_RE = (
     r"(?:desselben\s+Jahres|des\s+(?:selben|gleichen|folgenden|nächsten|darauffolgenden|vorigen|"
     r"vorangegangenen|vergangenen|letzten)\s+Jahres|des\s+Jahres(?!\s+\d))"
 )
-POD_CODE = {"morgen": "MO", "morgenstunden": "MO", "vormittag": "MO", "mittag": "MI", "nachmittag": "AF",
-            "abend": "EV", "mitternacht": "MI", "abendstunden": "EV", "nacht": "NI", "früh": "MO", "morgens": "MO",
-            "vormittags": "MO", "nachmittags": "AF", "abends": "EV", "nachts": "NI"}
+POD_CODE = {
+    "morgen": "MO",
+    "morgenstunden": "MO",
+    "vormittag": "MO",
+    "mittag": "MI",
+    "nachmittag": "AF",
+    "abend": "EV",
+    "mitternacht": "MI",
+    "abendstunden": "EV",
+    "nacht": "NI",
+    "früh": "MO",
+    "morgens": "MO",
+    "vormittags": "MO",
+    "nachmittags": "AF",
+    "abends": "EV",
+    "nachts": "NI",
+}
 POD_RE = r"(?:Morgenstunden|Morgen|Vormittag|Mittag|Nachmittag|Abendstunden|Abend|Nacht)"
 NOT_YEAR_AFTER = re.compile(
     r"\s*(?:Euro|EUR|€|\$|Dollar|Mark|Reichsmark|Rubel|Pfund|Franken|Lira|Prozent|%|km|m|kg|t|ha|"
@@ -442,7 +523,9 @@ def _ok_bare_year(m: re.Match[str], text: str) -> bool:
     s, e = m.start("y"), m.end("y")
     if s > 0 and text[s - 1] in ".,:/#+-" and not re.search(r"\d{4}[-–/]$", text[max(0, s - 6) : s]):
         return False
-    if re.search(r"(?<![\d.])\d{1,3}(?:\.\d{3})*\s+[^\d.;]{0,30}\b(?:und|oder)\s*$", text[max(0, s - 45) : s]):
+    if re.search(
+        r"(?<![\d.])\d{1,3}(?:\.\d{3})*\s+[^\d.;]{0,30}\b(?:und|oder)\s*$", text[max(0, s - 45) : s]
+    ):
         return False  # "34 Schiffe und 1370 Landungsboote"
     if re.match(r"(?:[.,:]\d|er\b|er-)", text[e : e + 4]):
         return False
@@ -467,8 +550,10 @@ def _r_slash_year(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]
 
 
 def _r_bc_range(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
-    return [(m.start("y1"), m.end("y1"), "DATE", f"BC{int(m['y1']):04d}"),
-            (m.start("y2"), m.end(), "DATE", f"BC{int(m['y2']):04d}")]
+    return [
+        (m.start("y1"), m.end("y1"), "DATE", f"BC{int(m['y1']):04d}"),
+        (m.start("y2"), m.end(), "DATE", f"BC{int(m['y2']):04d}"),
+    ]
 
 
 def _r_pod_anchor(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
@@ -720,8 +805,11 @@ def _r_holiday(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
         md = (1, 1)
     else:
         md = None
-    y = int(m["y"]) if m["y"] else _resolve_year_for(ctx, (md or (4, 1))[0], (md or (4, 1))[1],
-                                                        m.start(), m.end())
+    y = (
+        int(m["y"])
+        if m["y"]
+        else _resolve_year_for(ctx, (md or (4, 1))[0], (md or (4, 1))[1], m.start(), m.end())
+    )
     if y is None:
         return [] if md is None else _one(m, "DATE", _fmt(None, *md))
     if md is None:
@@ -743,8 +831,10 @@ def _r_weekday(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
     rel = (m["rel"] or "").lower()
     if ctx.mode == "news" and ctx.ref is not None:
         base = ctx.ref
-        tense = "past" if re.match(r"vergangen|letzt|vorig", rel) else (
-            "future" if re.match(r"kommend|nächst", rel) else _tense(ctx.text, m.start(), m.end())
+        tense = (
+            "past"
+            if re.match(r"vergangen|letzt|vorig", rel)
+            else ("future" if re.match(r"kommend|nächst", rel) else _tense(ctx.text, m.start(), m.end()))
         )
     else:
         base = ctx.anchor_date()
@@ -761,8 +851,13 @@ def _r_weekday(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
     return _one(m, "DATE", (base + datetime.timedelta(days=diff)).isoformat())
 
 
-def _p(name: str, regex: str, resolve: Resolver, ok: Callable[[re.Match[str], str], bool] | None = None,
-       flags: int = 0) -> _Pattern:
+def _p(
+    name: str,
+    regex: str,
+    resolve: Resolver,
+    ok: Callable[[re.Match[str], str], bool] | None = None,
+    flags: int = 0,
+) -> _Pattern:
     return _Pattern(name, re.compile(regex, flags), resolve, ok)
 
 
@@ -771,104 +866,250 @@ E = r"(?![\wäöüÄÖÜß])"  # right word boundary
 WD_PREFIX = rf"(?:{WEEKDAY_RE},?\s+(?:(?:den|dem)\s+)?)?"
 POD_PREFIX = rf"(?:(?:(?:frühen|späten)\s+)?(?P<pod>{POD_RE})\s+(?:des|vom)\s+)?"
 YEAR_TAIL = rf"(?:\s*,?\s*(?P<y>{YEAR4})(?!\d)|\s+(?P<yrel>{YREL_RE}))?"
-LB_DATE = "(?:" + "|".join(rf"(?<=\b{w} )" for w in ("am", "vom", "bis", "zum", "ab", "den", "seit", "dem")) + ")"
-LB_YEAR = "(?:" + "|".join(
-    rf"(?<=\b{w} )" for w in ("im", "Im", "bis", "von", "um", "Um", "seit", "ab", "und", "Jahr", "Jahre")
-) + "|(?<=[–-]))"
+LB_DATE = (
+    "(?:" + "|".join(rf"(?<=\b{w} )" for w in ("am", "vom", "bis", "zum", "ab", "den", "seit", "dem")) + ")"
+)
+LB_YEAR = (
+    "(?:"
+    + "|".join(
+        rf"(?<=\b{w} )" for w in ("im", "Im", "bis", "von", "um", "Um", "seit", "ab", "und", "Jahr", "Jahre")
+    )
+    + "|(?<=[–-]))"
+)
 DIR_RE = r"(?P<dir>später|danach|darauf|zuvor|vorher|früher)"
 
 PATTERNS: list[_Pattern] = [
-    _p("date_text", rf"{B}{POD_PREFIX}{WD_PREFIX}(?P<d>{DAY_RE})\.\s*(?P<mon>{MONTH_RE}){E}{YEAR_TAIL}",
-       _r_day_month),
-    _p("date_num", rf"{B}{WD_PREFIX}(?<![\d.])(?P<d>{DAY_RE})\.\s?(?P<m>0?[1-9]|1[0-2])\.\s?"
-       rf"(?P<y>{YEAR4}|\d{{2}})(?!\d|\.\d)", _r_day_month),
-    _p("date_num_noyear", LB_DATE + rf"(?P<d>{DAY_RE})\.(?P<m>0?[1-9]|1[0-2])\."
-       rf"(?!\s?\d)", _r_day_month),
-    _p("date_iso", rf"(?<![\d-])(?P<y>{YEAR4})-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\d-])",
-       _r_iso),
-    _p("day_range", rf"(?<![\d.])(?P<d1>{DAY_RE})\.\s*(?:[–—-]|bis(?:\s+(?:zum|den))?|und|/|auf\s+den|u\.)\s*"
-       rf"(?P<d2>{DAY_RE})\.\s*(?P<mon>{MONTH_RE}){E}{YEAR_TAIL}", _r_day_range),
-    _p("day_month_range", rf"(?<![\d.])(?P<d1>{DAY_RE})\.\s*(?P<mon1>{MONTH_RE})\s*(?:[–—-]|bis(?:\s+zum)?|und)\s*"
-       rf"(?P<d2>{DAY_RE})\.\s*(?P<mon2>{MONTH_RE})\s+(?P<y>{YEAR4})(?!\d)", _r_day_month_range),
-    _p("month_range", rf"{B}(?P<mon1>{MONTH_RE})\s*(?:[–—/-]|bis|und)\s*(?P<mon2>{MONTH_RE})\s+(?P<y>{YEAR4})(?!\d)",
-       _r_month_range),
+    _p(
+        "date_text",
+        rf"{B}{POD_PREFIX}{WD_PREFIX}(?P<d>{DAY_RE})\.\s*(?P<mon>{MONTH_RE}){E}{YEAR_TAIL}",
+        _r_day_month,
+    ),
+    _p(
+        "date_num",
+        rf"{B}{WD_PREFIX}(?<![\d.])(?P<d>{DAY_RE})\.\s?(?P<m>0?[1-9]|1[0-2])\.\s?"
+        rf"(?P<y>{YEAR4}|\d{{2}})(?!\d|\.\d)",
+        _r_day_month,
+    ),
+    _p(
+        "date_num_noyear",
+        LB_DATE + rf"(?P<d>{DAY_RE})\.(?P<m>0?[1-9]|1[0-2])\."
+        rf"(?!\s?\d)",
+        _r_day_month,
+    ),
+    _p(
+        "date_iso",
+        rf"(?<![\d-])(?P<y>{YEAR4})-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\d-])",
+        _r_iso,
+    ),
+    _p(
+        "day_range",
+        rf"(?<![\d.])(?P<d1>{DAY_RE})\.\s*(?:[–—-]|bis(?:\s+(?:zum|den))?|und|/|auf\s+den|u\.)\s*"
+        rf"(?P<d2>{DAY_RE})\.\s*(?P<mon>{MONTH_RE}){E}{YEAR_TAIL}",
+        _r_day_range,
+    ),
+    _p(
+        "day_month_range",
+        rf"(?<![\d.])(?P<d1>{DAY_RE})\.\s*(?P<mon1>{MONTH_RE})\s*(?:[–—-]|bis(?:\s+zum)?|und)\s*"
+        rf"(?P<d2>{DAY_RE})\.\s*(?P<mon2>{MONTH_RE})\s+(?P<y>{YEAR4})(?!\d)",
+        _r_day_month_range,
+    ),
+    _p(
+        "month_range",
+        rf"{B}(?P<mon1>{MONTH_RE})\s*(?:[–—/-]|bis|und)\s*(?P<mon2>{MONTH_RE})\s+(?P<y>{YEAR4})(?!\d)",
+        _r_month_range,
+    ),
     _p("year_range2", rf"(?<![\d.,])(?P<y1>{YEAR4})\s*[–/-]\s*(?P<y2>\d{{2}})(?![\d.,]|er)", _r_year_range2),
     _p("night_of", rf"{B}Nacht\s+vom\s+(?P<d>{DAY_RE})\.(?!\s*{MONTH_RE})", _r_night_of),
-    _p("month_year", rf"{B}(?:(?P<mod>{MOD_RE})\s+)?(?P<mon>{MONTH_RE})\s+(?:(?:des\s+Jahres\s+)?(?P<y>{YEAR4})(?!\d)"
-       rf"|(?P<yrel>{YREL_RE}))", _r_month_year),
+    _p(
+        "month_year",
+        rf"{B}(?:(?P<mod>{MOD_RE})\s+)?(?P<mon>{MONTH_RE})\s+(?:(?:des\s+Jahres\s+)?(?P<y>{YEAR4})(?!\d)"
+        rf"|(?P<yrel>{YREL_RE}))",
+        _r_month_year,
+    ),
     _p("month", rf"{B}(?:(?P<mod>{MOD_RE})\s+)?(?P<mon>{MONTH_RE}){E}", _r_month, _ok_month),
-    _p("season", rf"{B}(?:(?P<mod>{MOD_RE})\s+(?:des\s+)?)?(?:(?:frühen|späten)\s+)?(?P<s>{SEASON_RE})"
-       rf"(?:\s+(?:des\s+Jahres\s+)?(?P<y>{YEAR4})(?!\d)|\s+(?P<yrel>{YREL_RE}))?", _r_season),
+    _p(
+        "season",
+        rf"{B}(?:(?P<mod>{MOD_RE})\s+(?:des\s+)?)?(?:(?:frühen|späten)\s+)?(?P<s>{SEASON_RE})"
+        rf"(?:\s+(?:des\s+Jahres\s+)?(?P<y>{YEAR4})(?!\d)|\s+(?P<yrel>{YREL_RE}))?",
+        _r_season,
+    ),
     _p("bc_range", rf"{B}(?P<y1>\d{{1,4}})\s*[–-]\s*(?P<y2>\d{{1,4}})\s+v\.\s?Chr\.?", _r_bc_range),
-    _p("slash_year", r"(?<![\d.])(?P<prev>\d{4})(?:/|[–-](?=\d\d(?!\d)))(?P<y>\d{4}|\d{2})(?![\d.,])", _r_slash_year),
-    _p("pod_anchor", rf"(?:(?<=\b[Aa]m )|(?<=\bin die )|(?<=\bnach )|(?<=\bbis ))(?:(?:frühen|späten)\s+)?"
-       rf"(?P<pod>Morgen|Vormittag|Mittag|Nachmittag|Abend|Abendstunden|Morgenstunden|Mitternacht){E}"
-       rf"(?!\s+(?:des|vom|darauf|desselben)\b)", _r_pod_anchor),
+    _p(
+        "slash_year",
+        r"(?<![\d.])(?P<prev>\d{4})(?:/|[–-](?=\d\d(?!\d)))(?P<y>\d{4}|\d{2})(?![\d.,])",
+        _r_slash_year,
+    ),
+    _p(
+        "pod_anchor",
+        rf"(?:(?<=\b[Aa]m )|(?<=\bin die )|(?<=\bnach )|(?<=\bbis ))(?:(?:frühen|späten)\s+)?"
+        rf"(?P<pod>Morgen|Vormittag|Mittag|Nachmittag|Abend|Abendstunden|Morgenstunden|Mitternacht){E}"
+        rf"(?!\s+(?:des|vom|darauf|desselben)\b)",
+        _r_pod_anchor,
+    ),
     _p("pod_nachts", rf"{B}(?P<pod>nachts|abends|morgens|vormittags|nachmittags){E}(?<!\d )", _r_pod_anchor),
-    _p("vague_dur", rf"{B}(?:(?:folgenden|ersten|nächsten|vorangegangenen|letzten|kommenden|darauffolgenden|frühen|"
-       rf"diesen|beiden|vergangenen)\s+|seit\s+|[Ii]m\s+Laufe\s+der\s+)(?P<u>Tag|Woche|Monat|Jahr)(?:e|en|n){E}",
-       lambda m, c: _one(m, "DURATION", f"PX{UNIT_CODE[m['u'].lower()]}")),
-    _p("vague_dur_adv", rf"{B}(?P<u>tage|wochen|monate|jahre|jahrzehnte)lang(?:e[nmrs]?)?{E}",
-       lambda m, c: _one(m, "DURATION", "PX" + {"tage": "D", "wochen": "W", "monate": "M", "jahre": "Y",
-                                                  "jahrzehnte": "DE"}[m["u"].lower()])),
-    _p("bc_year", rf"{B}(?:(?:[Uu]m|[Ee]twa|[Cc]a\.)\s+)?(?:(?:(?P<mod>{MOD_RE})\s+(?:des\s+)?)?(?:das\s+)?"
-       rf"Jahr(?:es|e|s)?\s+)?(?P<y>\d{{1,4}})\s+v\.\s?Chr\.?", _r_bc_year),
-    _p("year", rf"{B}(?:(?P<mod>{MOD_RE}|(?:[Ii]m\s+)?Laufe|Verlauf)\s+(?:des\s+)?)?"
-       rf"(?:(?P<jahr>(?:das\s+)?Jahr(?:es|e|s)?|Jahres(?:beginn|anfang|ende|mitte|wechsel)|Frühjahres)\s+)?"
-       rf"(?P<y>{YEAR4})(?![\d])(?:\s+n\.\s?Chr\.?)?", _r_year, _ok_bare_year),
-    _p("bare_bc_year", LB_YEAR + r"(?P<y>[1-9]\d{2})(?![\d.,]|\s+n\.)",
-       _r_bare_bc_year, lambda m, t: NOT_YEAR_AFTER.match(t, m.end()) is None),
-    _p("century", rf"{B}(?:(?P<mod>{MOD_RE}|Laufe|Verlauf)\s+des\s+)?(?P<c>\d{{1,2}})\.\s*"
-       rf"(?:Jahrhunderts?|Jahrhunderte|Jh\.)(?P<bc>\s+v\.\s?Chr\.?)?", _r_century),
-    _p("decade", rf"{B}(?:(?:Anfang|Mitte|Ende)\s+der\s+)?(?P<dec>(?:1\d|20)?\d0)er(?:[- ]?Jahren?){E}", _r_decade),
+    _p(
+        "vague_dur",
+        rf"{B}(?:(?:folgenden|ersten|nächsten|vorangegangenen|letzten|kommenden|darauffolgenden|frühen|"
+        rf"diesen|beiden|vergangenen)\s+|seit\s+|[Ii]m\s+Laufe\s+der\s+)(?P<u>Tag|Woche|Monat|Jahr)(?:e|en|n){E}",
+        lambda m, c: _one(m, "DURATION", f"PX{UNIT_CODE[m['u'].lower()]}"),
+    ),
+    _p(
+        "vague_dur_adv",
+        rf"{B}(?P<u>tage|wochen|monate|jahre|jahrzehnte)lang(?:e[nmrs]?)?{E}",
+        lambda m, c: _one(
+            m,
+            "DURATION",
+            "PX"
+            + {"tage": "D", "wochen": "W", "monate": "M", "jahre": "Y", "jahrzehnte": "DE"}[m["u"].lower()],
+        ),
+    ),
+    _p(
+        "bc_year",
+        rf"{B}(?:(?:[Uu]m|[Ee]twa|[Cc]a\.)\s+)?(?:(?:(?P<mod>{MOD_RE})\s+(?:des\s+)?)?(?:das\s+)?"
+        rf"Jahr(?:es|e|s)?\s+)?(?P<y>\d{{1,4}})\s+v\.\s?Chr\.?",
+        _r_bc_year,
+    ),
+    _p(
+        "year",
+        rf"{B}(?:(?P<mod>{MOD_RE}|(?:[Ii]m\s+)?Laufe|Verlauf)\s+(?:des\s+)?)?"
+        rf"(?:(?P<jahr>(?:das\s+)?Jahr(?:es|e|s)?|Jahres(?:beginn|anfang|ende|mitte|wechsel)|Frühjahres)\s+)?"
+        rf"(?P<y>{YEAR4})(?![\d])(?:\s+n\.\s?Chr\.?)?",
+        _r_year,
+        _ok_bare_year,
+    ),
+    _p(
+        "bare_bc_year",
+        LB_YEAR + r"(?P<y>[1-9]\d{2})(?![\d.,]|\s+n\.)",
+        _r_bare_bc_year,
+        lambda m, t: NOT_YEAR_AFTER.match(t, m.end()) is None,
+    ),
+    _p(
+        "century",
+        rf"{B}(?:(?P<mod>{MOD_RE}|Laufe|Verlauf)\s+des\s+)?(?P<c>\d{{1,2}})\.\s*"
+        rf"(?:Jahrhunderts?|Jahrhunderte|Jh\.)(?P<bc>\s+v\.\s?Chr\.?)?",
+        _r_century,
+    ),
+    _p(
+        "decade",
+        rf"{B}(?:(?:Anfang|Mitte|Ende)\s+der\s+)?(?P<dec>(?:1\d|20)?\d0)er(?:[- ]?Jahren?){E}",
+        _r_decade,
+    ),
     _p("kw", rf"{B}(?:KW|Kalenderwoche)\s*(?P<w>\d{{1,2}})(?:\s*(?:/|\s)\s*(?P<y>{YEAR4}))?(?!\d)", _r_kw),
-    _p("rel_year_mod", rf"{B}(?:(?:[Gg]egen\s+)?(?:Anfang|Mitte|Ende|Beginn)|Laufe|Verlauf)\s+des\s+"
-       r"(?:(?:folgenden|nächsten|vorigen|vergangenen|selben|gleichen|laufenden|darauffolgenden|kommenden|"
-       r"letzten|vorangegangenen|neuen)\s+)?Jahres(?!\s+\d)", _r_rel_year),
-    _p("rel_year", rf"{B}(?:(?:nächsten|kommenden|folgenden|darauffolgenden|vergangenen|letzten|vorigen|selben|"
-       r"gleichen|laufenden|diesem|dieses|neuen)\s+Jahr(?:es)?|(?:nächstes|kommendes|letztes|vergangenes|"
-       r"voriges|dieses|laufendes)\s+Jahr|Vorjahr(?:es)?|Folgejahr(?:es)?|Jahr\s+darauf|Jahres(?:beginn|anfang|"
-       rf"ende|mitte|wechsel|frist)|desselben\s+Jahres){E}", _r_rel_year, flags=re.IGNORECASE),
-    _p("rel_month", rf"{B}(?:(?:nächsten|kommenden|folgenden|vergangenen|letzten|vorigen|selben|gleichen|diesen|"
-       r"diesem|dieses|laufenden)\s+Monat(?:s|es)?|Folgemonat(?:s|es)?|Vormonat(?:s|es)?|"
-       rf"(?:Anfang|Mitte|Ende)\s+des\s+Monats){E}", _r_rel_month, flags=re.IGNORECASE),
-    _p("rel_week", rf"{B}(?:nächste|kommende|folgende|vergangene|letzte|vorige|diese)[nrs]?\s+Woche{E}", _r_rel_week, flags=re.IGNORECASE),
-    _p("rel_day", rf"{B}(?:(?:selben|gleichen|folgenden|nächsten|darauffolgenden|vorherigen|diesem)\s+Tag(?:e|es)?"
-       rf"|(?:[Tt]ags|Tag)\s+(?:darauf|danach|zuvor|vorher)|Vortag(?:es)?|Folgetag(?:es)?|desselben\s+Tages|"
-       rf"(?:(?:frühen|späten)\s+)?(?P<pod>{POD_RE})\s+(?:desselben|dieses|des\s+(?:selben|gleichen|folgenden))\s+Tages"
-       rf"){E}", _r_rel_day),
-    _p("rel_pod", rf"{B}(?:selben|gleichen|nächsten|folgenden|darauffolgenden)\s+(?P<pod>{POD_RE}){E}", _r_rel_day),
+    _p(
+        "rel_year_mod",
+        rf"{B}(?:(?:[Gg]egen\s+)?(?:Anfang|Mitte|Ende|Beginn)|Laufe|Verlauf)\s+des\s+"
+        r"(?:(?:folgenden|nächsten|vorigen|vergangenen|selben|gleichen|laufenden|darauffolgenden|kommenden|"
+        r"letzten|vorangegangenen|neuen)\s+)?Jahres(?!\s+\d)",
+        _r_rel_year,
+    ),
+    _p(
+        "rel_year",
+        rf"{B}(?:(?:nächsten|kommenden|folgenden|darauffolgenden|vergangenen|letzten|vorigen|selben|"
+        r"gleichen|laufenden|diesem|dieses|neuen)\s+Jahr(?:es)?|(?:nächstes|kommendes|letztes|vergangenes|"
+        r"voriges|dieses|laufendes)\s+Jahr|Vorjahr(?:es)?|Folgejahr(?:es)?|Jahr\s+darauf|Jahres(?:beginn|anfang|"
+        rf"ende|mitte|wechsel|frist)|desselben\s+Jahres){E}",
+        _r_rel_year,
+        flags=re.IGNORECASE,
+    ),
+    _p(
+        "rel_month",
+        rf"{B}(?:(?:nächsten|kommenden|folgenden|vergangenen|letzten|vorigen|selben|gleichen|diesen|"
+        r"diesem|dieses|laufenden)\s+Monat(?:s|es)?|Folgemonat(?:s|es)?|Vormonat(?:s|es)?|"
+        rf"(?:Anfang|Mitte|Ende)\s+des\s+Monats){E}",
+        _r_rel_month,
+        flags=re.IGNORECASE,
+    ),
+    _p(
+        "rel_week",
+        rf"{B}(?:nächste|kommende|folgende|vergangene|letzte|vorige|diese)[nrs]?\s+Woche{E}",
+        _r_rel_week,
+        flags=re.IGNORECASE,
+    ),
+    _p(
+        "rel_day",
+        rf"{B}(?:(?:selben|gleichen|folgenden|nächsten|darauffolgenden|vorherigen|diesem)\s+Tag(?:e|es)?"
+        rf"|(?:[Tt]ags|Tag)\s+(?:darauf|danach|zuvor|vorher)|Vortag(?:es)?|Folgetag(?:es)?|desselben\s+Tages|"
+        rf"(?:(?:frühen|späten)\s+)?(?P<pod>{POD_RE})\s+(?:desselben|dieses|des\s+(?:selben|gleichen|folgenden))\s+Tages"
+        rf"){E}",
+        _r_rel_day,
+    ),
+    _p(
+        "rel_pod",
+        rf"{B}(?:selben|gleichen|nächsten|folgenden|darauffolgenden)\s+(?P<pod>{POD_RE}){E}",
+        _r_rel_day,
+    ),
     _p("deictic_day", rf"{B}(?:heute|gestern|vorgestern|morgen|übermorgen){E}", _r_deictic_day),
     _p("deictic_day_cap", rf"{B}(?:Heute|Gestern|Vorgestern|Übermorgen){E}", _r_deictic_day),
-    _p("present", rf"{B}(?:derzeit|aktuell|gegenwärtig|zurzeit|momentan|heutzutage|jetzt|Derzeit|Aktuell|"
-       rf"Gegenwärtig|Zurzeit|Momentan|Heutzutage|Jetzt|[Hh]eutige[nmrs]?|zur\s+Zeit){E}", _r_ref("PRESENT_REF")),
-    _p("past", rf"{B}(?:damals|Damals|kürzlich|Kürzlich|(?:[Kk]urz|[Ww]enige\s+\w+)\s+(?:zuvor|vorher)){E}",
-       _r_ref("PAST_REF")),
-    _p("future", rf"{B}(?:bald|Bald|künftig|Künftig|zukünftig|Zukünftig|demnächst|Demnächst|in\s+Zukunft|"
-       r"(?:[Ww]enig|[Kk]urz|[Kk]urze\s+Zeit|[Ee]inige\s+Zeit|[Ww]enige\s+\w+|[Ee]inige\s+\w+)\s+später|"
-       rf"[Kk]urz\s+(?:darauf|danach)|in\s+der\s+Folge|(?:der\s+)?Folgezeit){E}", _r_ref("FUTURE_REF")),
-    _p("offset_after", rf"{B}(?P<n>{NUM_RE})\s+(?P<u>Tag|Woche|Monat|Jahr)(?:e|en|n|es)?\s+{DIR_RE}{E}",
-       _r_offset_after),
-    _p("offset_before", rf"{B}(?P<p>vor|in|nach|Vor|In|Nach)\s+(?P<n>{NUM_RE})\s+(?P<u>Tag|Woche|Monat|Jahr)"
-       rf"(?:e|en|n|es)?{E}(?!\s+{DIR_RE})", _r_offset_before),
-    _p("duration", rf"{B}(?:(?:mehr\s+als|weniger\s+als|über|knapp|etwa|rund|fast|gut|nur)\s+)?(?P<n>{NUM_RE})"
-       rf"\s+(?:(?:ganze[nr]?|weitere[nr]?|volle[nr]?)\s+)?(?P<u>{UNIT_RE})(?:e|en|n|es|s)?{E}", _r_duration),
-    _p("duration_adj", r"(?<![\wäöü])(?P<n>(?i:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
-       r"zwanzig|dreißig|hundert|mehr|viel|ganz))(?P<u>tägig|wöchig|monatig|jährig|stündig)(?:e[nmrs]?)?(?![\wäöü])",
-       _r_duration_adj),
-    _p("time", rf"{B}(?:(?:gegen|knapp|etwa|ca\.)\s+)?(?P<h>[01]?\d|2[0-4])(?:[:.](?P<mi>[0-5]\d))?\s*Uhr"
-       rf"(?:\s+(?P<mi2>[0-5]\d)(?![\d.,]|\s*(?:Minuten|[A-ZÄÖÜ])))?(?:\s+(?P<pod>morgens|früh|abends|nachmittags|"
-       rf"vormittags|nachts))?{E}", _r_time),
-    _p("holiday", rf"{B}(?P<h>(?:(?:[Ee]rsten|[Zz]weiten)\s+)?Weihnachts(?:feier)?tag(?:es|s)?|Weihnachten|"
-       rf"Heiligabend|Silvester|Neujahr(?:stag)?|Ostern|Pfingsten)(?:\s+(?P<y>{YEAR4})(?!\d))?{E}", _r_holiday),
-    _p("weekday", rf"{B}(?:(?P<rel>vergangenen|letzten|vorigen|kommenden|nächsten|folgenden|diesen)\s+)?"
-       rf"(?P<wd>{WEEKDAY_RE}){E}(?!,?\s+(?:den\s+)?\d)", _r_weekday),
+    _p(
+        "present",
+        rf"{B}(?:derzeit|aktuell|gegenwärtig|zurzeit|momentan|heutzutage|jetzt|Derzeit|Aktuell|"
+        rf"Gegenwärtig|Zurzeit|Momentan|Heutzutage|Jetzt|[Hh]eutige[nmrs]?|zur\s+Zeit){E}",
+        _r_ref("PRESENT_REF"),
+    ),
+    _p(
+        "past",
+        rf"{B}(?:damals|Damals|kürzlich|Kürzlich|(?:[Kk]urz|[Ww]enige\s+\w+)\s+(?:zuvor|vorher)){E}",
+        _r_ref("PAST_REF"),
+    ),
+    _p(
+        "future",
+        rf"{B}(?:bald|Bald|künftig|Künftig|zukünftig|Zukünftig|demnächst|Demnächst|in\s+Zukunft|"
+        r"(?:[Ww]enig|[Kk]urz|[Kk]urze\s+Zeit|[Ee]inige\s+Zeit|[Ww]enige\s+\w+|[Ee]inige\s+\w+)\s+später|"
+        rf"[Kk]urz\s+(?:darauf|danach)|in\s+der\s+Folge|(?:der\s+)?Folgezeit){E}",
+        _r_ref("FUTURE_REF"),
+    ),
+    _p(
+        "offset_after",
+        rf"{B}(?P<n>{NUM_RE})\s+(?P<u>Tag|Woche|Monat|Jahr)(?:e|en|n|es)?\s+{DIR_RE}{E}",
+        _r_offset_after,
+    ),
+    _p(
+        "offset_before",
+        rf"{B}(?P<p>vor|in|nach|Vor|In|Nach)\s+(?P<n>{NUM_RE})\s+(?P<u>Tag|Woche|Monat|Jahr)"
+        rf"(?:e|en|n|es)?{E}(?!\s+{DIR_RE})",
+        _r_offset_before,
+    ),
+    _p(
+        "duration",
+        rf"{B}(?:(?:mehr\s+als|weniger\s+als|über|knapp|etwa|rund|fast|gut|nur)\s+)?(?P<n>{NUM_RE})"
+        rf"\s+(?:(?:ganze[nr]?|weitere[nr]?|volle[nr]?)\s+)?(?P<u>{UNIT_RE})(?:e|en|n|es|s)?{E}",
+        _r_duration,
+    ),
+    _p(
+        "duration_adj",
+        r"(?<![\wäöü])(?P<n>(?i:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
+        r"zwanzig|dreißig|hundert|mehr|viel|ganz))(?P<u>tägig|wöchig|monatig|jährig|stündig)(?:e[nmrs]?)?(?![\wäöü])",
+        _r_duration_adj,
+    ),
+    _p(
+        "time",
+        rf"{B}(?:(?:gegen|knapp|etwa|ca\.)\s+)?(?P<h>[01]?\d|2[0-4])(?:[:.](?P<mi>[0-5]\d))?\s*Uhr"
+        rf"(?:\s+(?P<mi2>[0-5]\d)(?![\d.,]|\s*(?:Minuten|[A-ZÄÖÜ])))?(?:\s+(?P<pod>morgens|früh|abends|nachmittags|"
+        rf"vormittags|nachts))?{E}",
+        _r_time,
+    ),
+    _p(
+        "holiday",
+        rf"{B}(?P<h>(?:(?:[Ee]rsten|[Zz]weiten)\s+)?Weihnachts(?:feier)?tag(?:es|s)?|Weihnachten|"
+        rf"Heiligabend|Silvester|Neujahr(?:stag)?|Ostern|Pfingsten)(?:\s+(?P<y>{YEAR4})(?!\d))?{E}",
+        _r_holiday,
+    ),
+    _p(
+        "weekday",
+        rf"{B}(?:(?P<rel>vergangenen|letzten|vorigen|kommenden|nächsten|folgenden|diesen)\s+)?"
+        rf"(?P<wd>{WEEKDAY_RE}){E}(?!,?\s+(?:den\s+)?\d)",
+        _r_weekday,
+    ),
     _p("set_daily", rf"{B}(?:täglich|Täglich){E}", _r_set("P1D")),
     _p("set_weekly", rf"{B}(?:wöchentlich|Wöchentlich){E}", _r_set("P1W")),
     _p("set_monthly", rf"{B}(?:monatlich|Monatlich){E}", _r_set("P1M")),
     _p("set_yearly", rf"{B}(?:jährlich|Jährlich){E}", _r_set("P1Y")),
-    _p("set_weekday", r"(?<![\wäöü])(?P<wd>montags|dienstags|mittwochs|donnerstags|freitags|samstags|sonntags)"
-       r"(?![\wäöü])", lambda m, c: _one(m, "SET", f"XXXX-WXX-{WEEKDAYS[m['wd'][:-1]] + 1}")),
+    _p(
+        "set_weekday",
+        r"(?<![\wäöü])(?P<wd>montags|dienstags|mittwochs|donnerstags|freitags|samstags|sonntags)"
+        r"(?![\wäöü])",
+        lambda m, c: _one(m, "SET", f"XXXX-WXX-{WEEKDAYS[m['wd'][:-1]] + 1}"),
+    ),
 ]
 _PRIORITY = {p.name: i for i, p in enumerate(PATTERNS)}
 
@@ -888,7 +1129,9 @@ def _candidates(text: str) -> list[tuple[int, int, int, _Pattern, re.Match[str]]
     return out
 
 
-def _select(cands: list[tuple[int, int, int, _Pattern, re.Match[str]]]) -> list[tuple[_Pattern, re.Match[str]]]:
+def _select(
+    cands: list[tuple[int, int, int, _Pattern, re.Match[str]]],
+) -> list[tuple[_Pattern, re.Match[str]]]:
     """Greedy non-overlapping selection: longest first, then pattern priority."""
     cands = sorted(cands, key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
     taken: list[tuple[int, int]] = []
@@ -963,7 +1206,9 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
     return result
 
 
-def extract_dates(doc: Doc, *, reference_date: datetime.date | None = None, mode: str = "news") -> list[Timex]:
+def extract_dates(
+    doc: Doc, *, reference_date: datetime.date | None = None, mode: str = "news"
+) -> list[Timex]:
     """Tag ``doc.text``; the reference date defaults to ``doc._.report_date``."""
     _register_extensions()
     if reference_date is None:
@@ -1041,7 +1286,7 @@ def make_dates_component(nlp: Language, name: str, spans_key: str, mode: str) ->
 # --------------------------------------------------------------------------- evaluation
 
 
-def _load_gold(gold_dir: Path) -> dict[str, Any]:
+def load_gold(gold_dir: Path) -> dict[str, Any]:
     gold_dir = Path(gold_dir)
     gold_file = gold_dir / "gold.json"
     if not gold_file.is_file() or not (gold_dir / "texts").is_dir():
@@ -1052,11 +1297,12 @@ def _load_gold(gold_dir: Path) -> dict[str, Any]:
     return json.loads(gold_file.read_text(encoding="utf-8"))
 
 
-def predict_folder(gold_dir: Path, *, mode: str = "narrative", doc_ids: Iterable[str] | None = None
-                   ) -> dict[str, Any]:
+def predict_folder(
+    gold_dir: Path, *, mode: str = "narrative", doc_ids: Iterable[str] | None = None
+) -> dict[str, Any]:
     """Tag every ``texts/<doc_id>.txt`` with its gold DCT; result in the gold schema."""
     gold_dir = Path(gold_dir)
-    gold = _load_gold(gold_dir)
+    gold = load_gold(gold_dir)
     ids = list(doc_ids) if doc_ids is not None else sorted(gold)
     out: dict[str, Any] = {}
     for doc_id in ids:
@@ -1065,8 +1311,10 @@ def predict_folder(gold_dir: Path, *, mode: str = "narrative", doc_ids: Iterable
         timexes = tag_dates(text, reference_date=dct, mode=mode)
         out[doc_id] = {
             "dct": gold[doc_id].get("dct"),
-            "timex": [{"start": t.start, "end": t.end, "type": t.type, "value": t.value, "text": t.text}
-                      for t in timexes],
+            "timex": [
+                {"start": t.start, "end": t.end, "type": t.type, "value": t.value, "text": t.text}
+                for t in timexes
+            ],
         }
     return out
 
@@ -1116,11 +1364,12 @@ def score_predictions(gold: dict[str, Any], pred: dict[str, Any]) -> dict[str, A
     }
 
 
-def evaluate_dates(gold_dir: Path, *, mode: str = "narrative", doc_ids: Iterable[str] | None = None
-                   ) -> dict[str, Any]:
+def evaluate_dates(
+    gold_dir: Path, *, mode: str = "narrative", doc_ids: Iterable[str] | None = None
+) -> dict[str, Any]:
     """Evaluate the tagger on a ``texts/`` + ``gold.json`` folder (e.g. WikiWarsDE)."""
     gold_dir = Path(gold_dir)
-    gold = _load_gold(gold_dir)
+    gold = load_gold(gold_dir)
     pred = predict_folder(gold_dir, mode=mode, doc_ids=doc_ids)
     result = score_predictions(gold, pred)
     result["mode"] = mode

@@ -80,6 +80,18 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
     return mentions
 
 
+def entity_token_spans(doc: Doc, *, labels: Iterable[str] = NAME_LABELS) -> list[tuple[int, int, str]]:
+    """Token spans (start, end, label) of ``doc``'s entities as reportminer reports them (roles split off)."""
+    wanted = set(labels)
+    out = []
+    for ent in doc.ents:
+        if ent.label_ in wanted:
+            span, _ = _split_role(ent)
+            if span is not None:
+                out.append((span.start, span.end, ent.label_))
+    return out
+
+
 def _split_role(ent: Span) -> tuple[Span | None, str | None]:
     """Strip role words inside a PER span and find one right before it."""
     if ent.label_ != "PER":

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import snowballstemmer
@@ -543,3 +544,36 @@ def evaluate_themes(
         "n_labels": n_labels,
         "npmi": npmi_coherence(top_terms, term_lists),
     }
+
+
+def read_labelled_folder(
+    folder: Path, labels_csv: Path, label_column: str = "label"
+) -> tuple[list[str], list[str]]:
+    """Texts (``folder/texts/<doc_id>.txt``) and their labels from a CSV with ``doc_id`` and a label column."""
+    import csv
+
+    from reportminer.errors import InputError
+
+    folder, labels_csv = Path(folder), Path(labels_csv)
+    if not (folder / "texts").is_dir():
+        raise InputError(f"{folder} has no texts/ folder (is ../shared/data beside the repository?)")
+    if not labels_csv.is_file():
+        raise InputError(f"labels CSV {labels_csv} not found; give --labels")
+    texts, labels = [], []
+    with labels_csv.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if (
+            not reader.fieldnames
+            or "doc_id" not in reader.fieldnames
+            or label_column not in reader.fieldnames
+        ):
+            raise InputError(
+                f"{labels_csv}: needs columns doc_id and {label_column!r}, has {reader.fieldnames}"
+            )
+        for row in reader:
+            path = folder / "texts" / f"{row['doc_id']}.txt"
+            if not path.is_file():
+                raise InputError(f"missing text for doc_id {row['doc_id']!r}: {path}")
+            texts.append(path.read_text(encoding="utf-8"))
+            labels.append(row[label_column])
+    return texts, labels
