@@ -216,3 +216,13 @@ def test_wikiwarsde_quality() -> None:
     assert result["relaxed"]["f1"] >= 0.94
     assert result["strict"]["f1"] >= 0.88
     assert result["value_accuracy"] >= 0.88
+
+
+def test_month_names_inside_hyphenated_names_are_not_dates():
+    ref = date(2022, 11, 3)
+    assert tag_dates("Das Treffen fand im August-Horch-Museum in Zwickau statt.", reference_date=ref) == []
+    assert tag_dates("Die Mai-Kundgebung auf dem Marktplatz war gut besucht.", reference_date=ref) == []
+    assert [t.value for t in tag_dates("Die Jahre 1939-1945 prägten die Stadt.", reference_date=ref)] == [
+        "1939",
+        "1945",
+    ]

@@ -101,3 +101,52 @@ def test_surname_alone_is_not_linked_across_reports_or_when_ambiguous():
 def test_entity_ids_are_stable():
     rows = [_row("a", "ORG", "Polizeidirektion Zwickau")]
     assert merge_entities(rows)[1][0] == merge_entities(list(reversed(rows)))[1][0]
+
+
+def test_introduced_abbreviation_joins_its_full_name(nlp):
+    from reportminer.nlp import model_name
+    from reportminer.pipeline import RunInfo, analyse_reports, build_tables
+    from reportminer.records import Report
+
+    texts = {
+        "a": "Markus Vollmer vom Sächsischen Städte- und Gemeindetag (SSG) stellte die Servicestelle vor. "
+        "Der SSG berät Kommunen bei der interkommunalen Zusammenarbeit.",
+        "b": "Auch in Plauen will der SSG die Gemeinden bei gemeinsamen Bauhöfen unterstützen.",
+    }
+    reports = [Report(k, f"{k}.txt", k * 64, "txt", k, None, None, "utf-8", t) for k, t in texts.items()]
+    analysed, _ = analyse_reports(reports, nlp, model=model_name(nlp))
+    full = [m for m in analysed[0].mentions if m.text.startswith("Sächsischen")]
+    assert full and full[0].abbreviation == "SSG"
+    tables = build_tables(analysed, [], RunInfo("r", "t", "c", "m", "bundled"))
+    entities = tables["entities"].set_index("name")
+    ssg = entities.loc["Sächsischer Städte- und Gemeindetag"]
+    assert "SSG" in ssg["aliases"]
+    mentions = tables["mentions"]
+    ssg_mentions = mentions[mentions["text"] == "SSG"]
+    assert len(ssg_mentions) >= 1 and (ssg_mentions["entity_id"] == ssg["entity_id"]).all()
+
+
+def test_standard_abbreviations_are_expanded():
+    assert name_key("ORG", "LRA Vogtlandkreis") == name_key("ORG", "Landratsamt Vogtlandkreis")
+    assert name_key("LOC", "LK Zwickau") == name_key("LOC", "Landkreis Zwickau")
+    assert name_key("ORG", "PD") != name_key("ORG", "Polizeidirektion")
+
+
+def test_near_duplicate_organisation_names_merge_but_people_do_not():
+    rows = [
+        _row("a", "ORG", "Partnerschaft für Demokratie Zwickau"),
+        _row("a", "ORG", "Partnerschaft für Demokratie Zwickau"),
+        _row("b", "ORG", "Partnerschaft für Demokratie in Zwickau"),
+        _row("c", "ORG", "Kreisjugendring Erzgebirgskreis"),
+        _row("c", "ORG", "Kreisjugendring Erzgebrigskreis"),  # a slip of the pen
+        _row("d", "ORG", "Partnerschaft für Demokratie Plauen"),
+        _row("e", "PER", "Peter Schulenkorf"),
+        _row("e", "PER", "Peter Schulenkopf"),
+    ]
+    entities, assignment = merge_entities(rows)
+    assert assignment[0] == assignment[2]
+    assert assignment[3] == assignment[4]
+    assert assignment[5] != assignment[0]
+    assert assignment[6] != assignment[7]
+    names = {e["name"] for e in entities}
+    assert "Partnerschaft für Demokratie Zwickau" in names and "Partnerschaft für Demokratie Plauen" in names

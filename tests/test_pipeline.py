@@ -32,6 +32,8 @@ def test_seed_report_people_organisations_places_and_dates(seed_analysis):
     assert {"Zwickau", "Vogtlandkreis", "Westsachsen"} <= places, places
     dates = _found(a, "DATE")
     assert {"2022-11-03", "2022-07"} <= dates
+    # "die Präventionsschaffenden der Landkreise Zwickau und Vogtlandkreis": the district, not the city
+    assert "Landkreis Zwickau" in places
     roles = {m.text: m.role for m in a.mentions if m.label == "PER"}
     assert roles["Martin Ziegenhagen"] == "Moderator"
 
@@ -113,3 +115,18 @@ def test_chunk_spans_cover_text_exactly(max_chars):
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
     assert all(e - s <= max_chars for s, e in spans)
+
+
+def test_seed_places_carry_official_keys(corpus_tables):
+    tables, _ = corpus_tables
+    entities = tables["entities"]
+    if not (entities["name"] == "Landkreis Zwickau").any():
+        pytest.skip("needs the seed report from ../shared/seed")
+    places = entities[entities["label"] == "LOC"].set_index("name")
+    assert places.loc["Landkreis Zwickau", "district_key"] == "14524"
+    assert places.loc["Vogtlandkreis", "district_key"] == "14523"
+    assert places.loc["Vogtlandkreis", "nuts3"].startswith("DED")
+    city = places.loc["Zwickau"]
+    assert city["place_kind"] == "place" and city["state"] == "Sachsen" and city["geonames_id"] > 0
+    assert pd.isna(city["district_key"])
+    assert places.loc["Westsachsen", "place_kind"] == "unlinked"

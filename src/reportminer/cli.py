@@ -172,7 +172,7 @@ def eval_dates(
     if predictions:
         predictions.parent.mkdir(parents=True, exist_ok=True)
         predictions.write_text(json.dumps(pred, ensure_ascii=False, indent=1), encoding="utf-8")
-    _print_json_last({"gold": str(gold_dir), "mode": mode, **result})
+    _print_json_last({"gold_dir": str(gold_dir), "mode": mode, **result})
 
 
 @app.command("eval-themes")

@@ -1188,6 +1188,8 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
     result: list[Timex] = []
     last_sentence_date: tuple[int, str] | None = None  # (sentence start, date value)
     for p, m in _select(_candidates(text)):
+        if _inside_compound(text, m.start(), m.end()):
+            continue  # "August-Horch-Museum", "Mai-Kundgebung": part of a hyphenated name
         sent = _sentence_start(text, m.start())
         ctx._same_sentence_date = (  # type: ignore[attr-defined]
             last_sentence_date[1] if last_sentence_date and last_sentence_date[0] == sent else None
@@ -1204,6 +1206,15 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
                 if re.match(r"^(?:BC)?\d{4}-\d{2}-\d{2}$", value):
                     last_sentence_date = (sent, value)
     return result
+
+
+def _inside_compound(text: str, start: int, end: int) -> bool:
+    """True when the match is glued to a word by a hyphen on either side."""
+    after = text[end : end + 2]
+    before = text[max(0, start - 2) : start]
+    return (len(after) == 2 and after[0] == "-" and after[1].isalpha()) or (
+        len(before) == 2 and before[1] == "-" and before[0].isalpha()
+    )
 
 
 def extract_dates(

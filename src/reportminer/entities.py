@@ -9,6 +9,10 @@ Merging rule (documented for researchers):
   genitive "s" is dropped when the name without it is also seen. A surname mentioned alone ("Krüger
   betonte …") joins the full name of the *same report* when exactly one person in that report has this
   surname; across reports a bare surname is never attached to anyone.
+- Standard administrative abbreviations are expanded ("LRA Vogtlandkreis" = "Landratsamt
+  Vogtlandkreis"), and an abbreviation introduced in the text ("Sächsischer Städte- und Gemeindetag
+  (SSG)") joins its full name: within that report always, across reports when the corpus introduces it
+  for one entity only.
 - Role words written before a person ("Moderator Martin Ziegenhagen") are kept out of the name and
   recorded as the mention's role.
 The canonical name of an entity is its most frequent base form (ties: the shortest, then the hyphenated).
@@ -61,10 +65,13 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
         if span is None:
             continue
         text = span.text.strip(_EDGE_PUNCT)
+        if span.text.rstrip().endswith("V.") and text.endswith(" V"):
+            text += "."  # "Kreisjugendring Vogtland e. V."
         if len(text) < 2 or not any(ch.isalpha() for ch in text):
             continue
         start = span.start_char + span.text.index(text)
         prev = doc[span.start - 1].lower_ if span.start > 0 else None
+        abbreviation = _introduced_abbreviation(doc.text, span.end_char, text)
         mentions.append(
             Mention(
                 label=ent.label_,
@@ -73,11 +80,31 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
                 end_char=start + len(text),
                 sentence=ent.sent.text.strip() if doc.has_annotation("SENT_START") else "",
                 source=source,
-                value=text if ent.label_ == "PER" else base_form(text, prev),
+                value=text if ent.label_ == "PER" else _district_form(doc, span, base_form(text, prev)),
                 role=role,
+                abbreviation=abbreviation,
             )
         )
     return mentions
+
+
+_ABBREVIATION = re.compile(r"\s*\(([A-ZÄÖÜ][A-Za-zÄÖÜäöü&]{1,9})\)")
+
+
+def _introduced_abbreviation(text: str, end: int, name: str) -> str | None:
+    """The abbreviation in parentheses right after ``name`` if its capitals are the name's initials."""
+    m = _ABBREVIATION.match(text, end)
+    if not m:
+        return None
+    abbr = m[1]
+    capitals = [c for c in abbr if c.isupper()]
+    if len(capitals) < 2:
+        return None
+    # initials of the name's words and of the parts of its compounds ("Städte- und Gemeindetag" → S, G)
+    initials = {w[0].upper() for w in re.split(r"[\s-]+", name) if w}
+    parts = re.findall(r"[A-ZÄÖÜ][a-zäöüß]+", name)
+    initials |= {p[0] for p in parts}
+    return abbr if sum(c in initials for c in capitals) >= len(capitals) - 1 else None
 
 
 def entity_token_spans(doc: Doc, *, labels: Iterable[str] = NAME_LABELS) -> list[tuple[int, int, str]]:
@@ -90,6 +117,24 @@ def entity_token_spans(doc: Doc, *, labels: Iterable[str] = NAME_LABELS) -> list
             if span is not None:
                 out.append((span.start, span.end, ent.label_))
     return out
+
+
+_DISTRICT_PLURALS = {"landkreise", "landkreisen", "kreise", "kreisen"}
+
+
+def _district_form(doc: Doc, span: Span, name: str) -> str:
+    """ "Zwickau" in "der Landkreise Zwickau und Vogtlandkreis" is Landkreis Zwickau, not the city."""
+    if span.label_ != "LOC" or name.lower().endswith("kreis"):
+        return name
+    i = span.start - 1
+    while i >= max(0, span.start - 8) and not doc[i].is_sent_start:
+        low = doc[i].lower_
+        if low in _DISTRICT_PLURALS:
+            return f"Landkreis {name}" if low.startswith("land") else f"Kreis {name}"
+        if not (doc[i].is_title or low in {"und", "sowie", ",", "oder"}):
+            break
+        i -= 1
+    return name
 
 
 def _split_role(ent: Span) -> tuple[Span | None, str | None]:
@@ -259,12 +304,23 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+# Standard abbreviations of German administrative names, expanded before comparing names.
+STANDARD_ABBREVIATIONS = {
+    "lra": "landratsamt", "lk": "landkreis", "lkr": "landkreis", "vg": "verwaltungsgemeinschaft",
+    "pd": "polizeidirektion", "pp": "polizeipräsidium", "vhs": "volkshochschule", "kjr": "kreisjugendring",
+    "stjr": "stadtjugendring", "gem": "gemeinde", "st": "sankt", "ev": "evangelische",
+}  # fmt: skip
+
+
 def name_key(label: str, name: str) -> str:
     """Normalised key under which spellings of one entity merge (see the module docstring)."""
     folded = _fold(name)
     if label == "PER":
         return folded
-    return " ".join(_stem(w) if len(w) > 3 and not w.isupper() else w for w in folded.split())
+    words = folded.split()
+    if len(words) > 1:  # "LRA Vogtlandkreis" = "Landratsamt Vogtlandkreis"; a bare "PD" stays itself
+        words = [_fold(STANDARD_ABBREVIATIONS.get(w, w)) for w in words]
+    return " ".join(_stem(w) if len(w) > 3 else w for w in words)
 
 
 def entity_id(label: str, key: str) -> str:
@@ -289,8 +345,11 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
     keys: dict[int, tuple[str, str]] = {}
     for i, row in enumerate(rows):
         if row["label"] in NAME_LABELS:
-            keys[i] = (row["label"], name_key(row["label"], row["text"]))
+            name = row["text"] if row["label"] == "PER" else (row.get("value") or row["text"])
+            keys[i] = (row["label"], name_key(row["label"], name))
 
+    _resolve_abbreviations(rows, keys)
+    _merge_near_duplicates(keys)
     person_keys = {k for (label, k) in keys.values() if label == "PER"}
     # genitive "s": "Krügers" joins "Krüger" when that form exists
     for i, (label, k) in list(keys.items()):
@@ -340,13 +399,91 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
     return entities, {i: entity_id(label, k) for i, (label, k) in keys.items()}
 
 
+_FILLER_WORDS = {
+    "in",
+    "im",
+    "der",
+    "die",
+    "das",
+    "des",
+    "fur",
+    "und",
+    "von",
+    "vom",
+    "am",
+    "an",
+    "e.v.",
+    "e.",
+    "v.",
+}
+
+
+def _merge_near_duplicates(keys: dict[int, tuple[str, str]]) -> None:
+    """Join organisation and place keys that differ only by filler words or a one-letter slip.
+
+    "Partnerschaft für Demokratie in Zwickau" = "Partnerschaft für Demokratie Zwickau"; a spelling slip
+    joins only in long names (rapidfuzz ratio ≥ 95), and never for persons.
+    """
+    from rapidfuzz import fuzz, process
+
+    counts = Counter(keys.values())
+    canonical: dict[tuple[str, str], tuple[str, str]] = {}
+    reps: dict[str, dict[str, str]] = defaultdict(dict)  # label -> {core: key}
+    for label, key in sorted(counts, key=lambda lk: (-counts[lk], lk)):
+        if label == "PER":
+            continue
+        core = " ".join(w for w in key.split() if w not in _FILLER_WORDS) or key
+        pool = reps[label]
+        target = pool.get(core)
+        if target is None and len(core) >= 12:
+            hit = process.extractOne(core, list(pool), scorer=fuzz.ratio, score_cutoff=95)
+            if hit is not None and hit[0].split()[-1][:4] == core.split()[-1][:4]:
+                target = pool[hit[0]]
+        if target is None:
+            pool[core] = key
+        else:
+            canonical[(label, key)] = (label, target)
+    for i, lk in list(keys.items()):
+        if lk in canonical:
+            keys[i] = canonical[lk]
+
+
+def _resolve_abbreviations(rows: list[dict], keys: dict[int, tuple[str, str]]) -> None:
+    """Point mentions of an introduced abbreviation ("SSG") at the entity it was introduced for.
+
+    Within a report the introduction decides; across reports an abbreviation joins its full name only
+    when the corpus introduces it for exactly one entity.
+    """
+    by_doc: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    corpus: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for i, key in keys.items():
+        abbr = rows[i].get("abbreviation")
+        if abbr:
+            by_doc[(rows[i]["doc_id"], abbr)].add(key)
+            corpus[abbr].add(key)
+    if not corpus:
+        return
+    for i, (label, _) in list(keys.items()):
+        text = rows[i]["text"]
+        if text not in corpus or label == "PER":
+            continue
+        targets = by_doc.get((rows[i]["doc_id"], text)) or corpus[text]
+        if len(targets) == 1:
+            keys[i] = next(iter(targets))
+
+
 def _canonical(bucket: _Bucket) -> str:
     spellings = bucket.spellings
     if bucket.label == "PER":
         # the longest form (full name) beats a bare surname
         return max(spellings, key=lambda s: (len(s.split()), spellings[s], -len(s)))
+    # a full name beats its abbreviation ("SSG"), however often the abbreviation is used
+    full = [s for s in spellings if not _ABBREVIATION_FORM.match(s)] or list(spellings)
     # ties: the shorter form (no genitive ending), then the hyphenated compound (German orthography)
-    return min(spellings, key=lambda s: (-spellings[s], len(s), -s.count("-"), s))
+    return min(full, key=lambda s: (-spellings[s], len(s), -s.count("-"), s))
+
+
+_ABBREVIATION_FORM = re.compile(r"^(?=(?:\w*[A-ZÄÖÜ]){2})[\w&]{2,10}$")
 
 
 # ----------------------------------------------------------------------------------- domain rules
@@ -364,19 +501,38 @@ ORG_HEADS = [
 ]  # fmt: skip
 # Heads of coordinated organisation names ("Sächsischer Städte- und Gemeindetag").
 _COORD_ORG_SUFFIX = r"(?i)^\w+(tag|tages|tags|bund|bundes|verband|verbandes|rat|rates|ring|rings|kammer|amt|amtes|verein|vereins|werk|werks)$"
-_NEXT_NAME = {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", "der", "die", "das", "des"]}}
+_ARTICLES = [
+    "der",
+    "die",
+    "das",
+    "des",
+    "dem",
+    "den",
+    "ein",
+    "eine",
+    "einer",
+    "eines",
+    "im",
+    "am",
+    "vom",
+    "zum",
+]
+_NEXT_NAME = {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", *_ARTICLES]}}
+_NAME_WORD = {"IS_TITLE": True, "LOWER": {"NOT_IN": _ARTICLES}}
 
 
 def _rule_patterns() -> dict[str, list[list[dict]]]:
     return {
         "ORG": [
             [{"LOWER": {"IN": ORG_HEADS}}, _NEXT_NAME],
+            [{"LOWER": {"IN": ORG_HEADS}}, {"LOWER": {"IN": ["des", "der"]}, "OP": "?"},
+             {"LOWER": {"IN": ["landkreis", "landkreises", "kreis", "kreises", "stadt", "gemeinde"]}}, _NEXT_NAME],
             [{"LOWER": {"IN": ["partnerschaft", "partnerschaften"]}}, {"LOWER": "für"}, {"LOWER": "demokratie"},
              {"IS_TITLE": True, "OP": "?"}],
             [{"TEXT": {"REGEX": r"^[A-ZÄÖÜ]\w+(e|er|en|es)$"}, "OP": "?"}, {"TEXT": {"REGEX": r"^[A-ZÄÖÜ]\w+-$"}},
              {"LOWER": {"IN": ["und", "oder"]}}, {"TEXT": {"REGEX": _COORD_ORG_SUFFIX}}],
-            [{"IS_TITLE": True, "OP": "{1,3}"}, {"TEXT": "e."}, {"TEXT": "V."}],
-            [{"IS_TITLE": True, "OP": "{1,3}"}, {"TEXT": {"IN": ["e.V.", "e.V"]}}],
+            [_NAME_WORD, {"IS_TITLE": True, "OP": "{0,2}"}, {"TEXT": "e."}, {"TEXT": "V."}],
+            [_NAME_WORD, {"IS_TITLE": True, "OP": "{0,2}"}, {"TEXT": {"IN": ["e.V.", "e.V"]}}],
         ],
         "LOC": [
             [{"LOWER": {"IN": ["landkreis", "landkreises", "landkreis", "kreis", "kreises"]}}, _NEXT_NAME],

@@ -215,10 +215,12 @@ def build_tables(
                     "mention_id": f"{r.doc_id}-{n:04d}", "doc_id": r.doc_id, "label": m.label, "text": m.text,
                     "start_char": m.start_char, "end_char": m.end_char, "value": m.value, "role": m.role,
                     "sentence": m.sentence, "source": m.source, "report_date": _iso(r.report_date),
+                    "abbreviation": m.abbreviation,
                 }
             )  # fmt: skip
 
     entities, assignment = merge_entities(mention_rows)
+    link_places(entities, mention_rows, assignment)
     names = {e["entity_id"]: e["name"] for e in entities}
     for i, row in enumerate(mention_rows):
         if i in assignment:
@@ -247,6 +249,34 @@ def build_tables(
         ]
     )  # fmt: skip
     return {name: TABLES[name].conform(df) for name, df in tables.items()}
+
+
+def link_places(entities: list[dict], mention_rows: list[dict], assignment: dict[int, str]) -> None:
+    """Add official keys and coordinates to place entities (district key, NUTS-3, GeoNames, state).
+
+    The other places named in the same reports are the context that settles ambiguous names
+    ("Auerbach" in a report that also names the Vogtlandkreis).
+    """
+    from reportminer.places import link_place
+
+    places_by_doc: dict[str, set[str]] = {}
+    docs_by_entity: dict[str, set[str]] = {}
+    for i, entity in assignment.items():
+        row = mention_rows[i]
+        if row["label"] == "LOC":
+            places_by_doc.setdefault(row["doc_id"], set()).add(row.get("value") or row["text"])
+            docs_by_entity.setdefault(entity, set()).add(row["doc_id"])
+    for e in entities:
+        if e["label"] != "LOC":
+            continue
+        context = " ".join(
+            sorted({p for d in docs_by_entity.get(e["entity_id"], ()) for p in places_by_doc[d]})
+        )
+        link = link_place(e["name"], context=context)
+        e.update(
+            place_kind=link.kind, district_key=link.district_key, nuts3=link.nuts3,
+            geonames_id=link.geonames_id, state=link.state, lat=link.lat, lon=link.lon,
+        )  # fmt: skip
 
 
 def assign_themes(

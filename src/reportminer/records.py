@@ -33,6 +33,7 @@ class Mention:
     source: str
     value: str | None = None
     role: str | None = None
+    abbreviation: str | None = None  # introduced right after the name: "Städte- und Gemeindetag (SSG)"
 
 
 @dataclass

@@ -120,6 +120,13 @@ ENTITIES = _t(
         ("first_date", "str", "Earliest report date that mentions it"),
         ("last_date", "str", "Latest report date that mentions it"),
         ("roles", "str", "Roles seen before a person's name, separated by ' | '"),
+        ("place_kind", "str", "For places: district, place, state or unlinked"),
+        ("district_key", "str", "Official district key (Kreisschlüssel, first 5 digits of the AGS)"),
+        ("nuts3", "str", "NUTS-3 code of the district"),
+        ("geonames_id", "int", "GeoNames id of the town or city"),
+        ("state", "str", "Bundesland"),
+        ("lat", "float", "Latitude (WGS84) of the town or city"),
+        ("lon", "float", "Longitude (WGS84) of the town or city"),
     ],
     ("entity_id",),
 )
