@@ -150,3 +150,19 @@ def test_near_duplicate_organisation_names_merge_but_people_do_not():
     assert assignment[6] != assignment[7]
     names = {e["name"] for e in entities}
     assert "Partnerschaft für Demokratie Zwickau" in names and "Partnerschaft für Demokratie Plauen" in names
+
+
+def test_compound_roles_and_line_breaks_stay_out_of_names():
+    doc = _doc(["Polizeihauptkommissar", "Stefan", "Lorenz", "berichtete", "."], [(0, 3, "PER")])
+    [m] = extract_entities(doc)
+    assert (m.text, m.role) == ("Stefan Lorenz", "Polizeihauptkommissar")
+    doc = _doc(["Jugendreferentin", "Lea", "Zimmermann", "lud", "ein", "."], [(1, 3, "PER")])
+    [m] = extract_entities(doc)
+    assert (m.text, m.role) == ("Lea Zimmermann", "Jugendreferentin")
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    doc = nlp("Kontakt: Daniela Wolf\nTelefon 0375 123")
+    doc.ents = [doc.char_span(9, 22, label="PER", alignment_mode="expand")]
+    [m] = extract_entities(doc)
+    assert m.text == "Daniela Wolf" and doc.text[m.start_char : m.end_char] == "Daniela Wolf"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -211,6 +212,172 @@ def version() -> None:
         typer.echo(f"reportminer {__version__}; model {choice.target} ({choice.source})")
     except ReportminerError as exc:
         _fail(str(exc))
+
+
+# -- querying the outputs: thin wrappers around reportminer.query ------------------------------------------
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Level(str, Enum):
+    document = "document"
+    sentence = "sentence"
+
+
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder written by `reportminer run`")]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="table (readable), csv or json (records)")
+]
+LabelOption = Annotated[
+    str | None, typer.Option(help="PER, LOC, ORG or MISC; several separated by commas (PER,ORG)")
+]
+NameOption = Annotated[str | None, typer.Option(help="Part of the name (case and accents ignored)")]
+ThemeOption = Annotated[
+    str | None, typer.Option("--in-theme", help="Theme id or part of its label (reports of that theme)")
+]
+SinceOption = Annotated[
+    str | None, typer.Option(help="Reports dated on or after (YYYY-MM-DD, YYYY-MM, YYYY)")
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Reports dated on or before (YYYY-MM-DD, YYYY-MM, YYYY)")
+]
+PlaceOption = Annotated[str | None, typer.Option(help="Reports that mention this place (part of its name)")]
+LimitOption = Annotated[int | None, typer.Option(min=1, help="At most N rows")]
+
+
+def _query_outputs(out: Path, method: str, **kwargs):
+    """Open the output folder and call one query method; library errors become a one-line message."""
+    import reportminer
+
+    try:
+        with reportminer.open(out) as outputs:
+            return getattr(outputs, method)(**kwargs)
+    except ReportminerError as exc:
+        _fail(str(exc))
+        raise  # not reached: _fail exits
+
+
+def _show(df, fmt: OutputFormat, columns: list[str] | None = None, title: str = "") -> None:
+    """Print a DataFrame as a rich table (chosen columns), CSV or JSON records on stdout."""
+    if fmt is OutputFormat.csv:
+        typer.echo(df.to_csv(index=False), nl=False)
+        return
+    if fmt is OutputFormat.json:
+        typer.echo(df.to_json(orient="records", force_ascii=False))
+        return
+    if df.empty:
+        console.print("no matching rows", highlight=False)
+        return
+    import pandas as pd
+
+    columns = [c for c in columns or list(df.columns) if c in df.columns]
+    table = Table(title=f"{title} ({len(df)} rows)" if title else None)
+    for col in columns:
+        table.add_column(col)
+    for row in df[columns].itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    Console().print(table)
+
+
+@app.command()
+def entities(
+    out: OutOption = Path("outputs"),
+    label: LabelOption = None,
+    name: NameOption = None,
+    in_theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    place: PlaceOption = None,
+    limit: LimitOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """People, places, organisations and other entities in the selected reports, most widespread first."""
+    df = _query_outputs(
+        out, "entities", label=label, name=name, in_theme=in_theme, since=since, until=until, place=place,
+        limit=limit,
+    )  # fmt: skip
+    _show(
+        df, fmt, ["name", "label", "n_docs", "n_mentions", "first_date", "last_date", "entity_id"], "entities"
+    )
+
+
+@app.command()
+def mentions(
+    out: OutOption = Path("outputs"),
+    label: LabelOption = None,
+    name: NameOption = None,
+    in_theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    place: PlaceOption = None,
+    doc_id: Annotated[str | None, typer.Option("--doc-id", help="Only this report")] = None,
+    limit: LimitOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Entity mentions with the sentence they are in, the report's title and date."""
+    df = _query_outputs(
+        out, "mentions", label=label, name=name, in_theme=in_theme, since=since, until=until, place=place,
+        doc_id=doc_id, limit=limit,
+    )  # fmt: skip
+    _show(df, fmt, ["report_date", "doc_id", "name", "label", "text", "sentence"], "mentions")
+
+
+@app.command()
+def cooccurrences(
+    out: OutOption = Path("outputs"),
+    label: LabelOption = None,
+    min_count: Annotated[int, typer.Option("--min", min=1, help="Pairs seen together at least N times")] = 2,
+    level: Annotated[
+        Level, typer.Option(help="Together in a report (document) or in one sentence")
+    ] = Level.document,
+    name: NameOption = None,
+    in_theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    place: PlaceOption = None,
+    limit: LimitOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Pairs of entities mentioned together, with how many reports (or sentences) they share."""
+    df = _query_outputs(
+        out, "cooccurrences", label=label, min_count=min_count, level=level.value, name=name,
+        in_theme=in_theme, since=since, until=until, place=place, limit=limit,
+    )  # fmt: skip
+    _show(
+        df,
+        fmt,
+        ["name_a", "label_a", "name_b", "label_b", "count", "n_docs"],
+        f"co-occurrences ({level.value})",
+    )
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help='Words that must all occur; "in quotes" for an exact phrase')],
+    out: OutOption = Path("outputs"),
+    limit: Annotated[int, typer.Option(min=1, help="At most N results")] = 20,
+    level: Annotated[
+        Level, typer.Option(help="Search report texts (document) or sentences naming entities (sentence)")
+    ] = Level.document,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Full-text search of the reports (SQLite FTS5), best matches first."""
+    df = _query_outputs(out, "search", text=text, limit=limit, level=level.value)
+    _show(df, fmt, ["report_date", "doc_id", "title", "snippet", "entities"], f"search {text!r}")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SELECT statement (or WITH … SELECT)")],
+    out: OutOption = Path("outputs"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Run one read-only SQL query on the outputs' SQLite database; writes are refused."""
+    _show(_query_outputs(out, "sql", query=query), fmt)
 
 
 def main() -> None:

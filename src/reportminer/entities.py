@@ -48,7 +48,25 @@ ROLE_WORDS = {
     "amtsleiter", "amtsleiterin", "polizeioberrat", "polizeipräsident", "polizeipräsidentin", "pfarrer",
     "pfarrerin", "schulleiter", "schulleiterin", "projektleiter", "projektleiterin", "präsident",
     "präsidentin", "direktor", "direktorin", "sozialarbeiter", "sozialarbeiterin", "kollege", "kollegin",
+    "phk", "pok", "khk", "kok", "pk", "ok", "bm", "ob", "mdb", "mdl",
 }  # fmt: skip
+# Compound roles end in these words: Jugendreferentin, Polizeihauptkommissar, Ortsvorsteher, Stadträtin ...
+ROLE_SUFFIXES = (
+    "referent", "referentin", "kommissar", "kommissarin", "meister", "meisterin", "leiter", "leiterin",
+    "rat", "rätin", "direktor", "direktorin", "beauftragte", "beauftragter", "vorsitzende", "vorsitzender",
+    "sprecher", "sprecherin", "präsident", "präsidentin", "minister", "ministerin", "arbeiter", "arbeiterin",
+    "pädagoge", "pädagogin", "manager", "managerin", "koordinator", "koordinatorin", "vorsteher",
+    "vorsteherin", "berater", "beraterin", "planer", "planerin", "führer", "führerin", "sekretär", "sekretärin",
+)  # fmt: skip
+
+
+def is_role_word(token_text: str) -> bool:
+    """A title or role written before a person's name ("Bürgermeisterin", "Polizeihauptkommissar")."""
+    low = token_text.lower()
+    if low in ROLE_WORDS:
+        return True
+    return token_text[:1].isupper() and any(low.endswith(s) and len(low) > len(s) + 2 for s in ROLE_SUFFIXES)
+
 
 _WS = re.compile(r"\s+")
 _EDGE_PUNCT = "\"'„“”‚‘’«»()[]{}.,;:!?–—-/ "
@@ -64,12 +82,14 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
         span, role = _split_role(ent)
         if span is None:
             continue
-        text = span.text.strip(_EDGE_PUNCT)
-        if span.text.rstrip().endswith("V.") and text.endswith(" V"):
+        # a name never runs across a line break: keep the longest line of it ("Daniela Wolf\n")
+        raw = max(span.text.split("\n"), key=lambda line: len(line.strip(_EDGE_PUNCT)))
+        text = raw.strip(_EDGE_PUNCT)
+        if raw.rstrip().endswith("V.") and text.endswith(" V"):
             text += "."  # "Kreisjugendring Vogtland e. V."
         if len(text) < 2 or not any(ch.isalpha() for ch in text):
             continue
-        start = span.start_char + span.text.index(text)
+        start = span.start_char + span.text.index(raw) + raw.index(text)
         prev = doc[span.start - 1].lower_ if span.start > 0 else None
         abbreviation = _introduced_abbreviation(doc.text, span.end_char, text)
         mentions.append(
@@ -143,14 +163,14 @@ def _split_role(ent: Span) -> tuple[Span | None, str | None]:
         return ent, None
     roles = []
     start = ent.start
-    while start < ent.end and ent.doc[start].lower_ in ROLE_WORDS:
+    while start < ent.end and is_role_word(ent.doc[start].text):
         roles.append(ent.doc[start].text)
         start += 1
     if start == ent.end:
         return None, None
     if not roles:
         i = ent.start - 1
-        while i >= 0 and ent.doc[i].lower_ in ROLE_WORDS and len(roles) < 3:
+        while i >= 0 and is_role_word(ent.doc[i].text) and len(roles) < 3:
             roles.insert(0, ent.doc[i].text)
             i -= 1
     return ent.doc[start : ent.end], " ".join(roles) or None
@@ -496,8 +516,7 @@ ORG_HEADS = [
     "jugendamtes", "sozialamt", "gesundheitsamt", "gesundheitsamtes", "jobcenter", "amtsgericht",
     "amtsgerichts", "landgericht", "landgerichts", "landesdirektion", "kreisjugendring", "kreisjugendrings",
     "stadtjugendring", "stadtjugendrings", "volkshochschule", "hochschule", "universität", "stadtwerke",
-    "sparkasse", "kreissportbund", "kreissportbundes", "stadtrat", "stadtrats", "gemeinderat", "gemeinderats",
-    "kreistag", "kreistages", "kreistags", "stadtbibliothek", "verbandsgemeinde", "verwaltungsgemeinschaft",
+    "sparkasse", "kreissportbund", "kreissportbundes", "stadtbibliothek", "verbandsgemeinde", "verwaltungsgemeinschaft",
 ]  # fmt: skip
 # Heads of coordinated organisation names ("Sächsischer Städte- und Gemeindetag").
 _COORD_ORG_SUFFIX = r"(?i)^\w+(tag|tages|tags|bund|bundes|verband|verbandes|rat|rates|ring|rings|kammer|amt|amtes|verein|vereins|werk|werks)$"

@@ -15,3 +15,7 @@ class ModelError(ReportminerError):
 
 class OutputError(ReportminerError):
     """The output folder cannot be written or read."""
+
+
+class QueryError(ReportminerError):
+    """A query of the outputs is malformed: unknown label or theme, bad date, refused or failing SQL."""

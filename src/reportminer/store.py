@@ -98,7 +98,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
 
 
 def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Create a fresh SQLite database at ``path`` holding ``tables`` (one transaction)."""
+    """Create a fresh SQLite database at ``path``: ``tables`` and their full-text indexes, one transaction."""
     import sqlite_utils
 
     path.unlink(missing_ok=True)
@@ -121,8 +121,41 @@ def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 ("doc_themes", ["theme_id"]),
             ):
                 db[name].create_index(cols, if_not_exists=True)
+            create_fts(conn)
     finally:
         conn.close()
+
+
+FTS_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "documents_fts": ("documents", ("title", "text"), "SELECT rowid, title, text FROM documents"),
+    # each sentence once (by its first mention), not once per mention: the index stays a third of the size
+    "mentions_fts": (
+        "mentions",
+        ("sentence",),
+        "SELECT min(rowid), sentence FROM mentions WHERE sentence IS NOT NULL GROUP BY doc_id, sentence",
+    ),
+}
+"""Full-text indexes in the SQLite database: FTS5 table -> (content table, indexed columns, rows indexed)."""
+
+
+def fts_tokenizer() -> str:
+    """FTS5 tokenizer: ``trigram`` (SQLite 3.34+) matches inside German compounds, so "Vollzugsdienst" finds
+    "Gemeindevollzugsdienst"; older SQLite falls back to whole words."""
+    return "trigram" if sqlite3.sqlite_version_info >= (3, 34, 0) else "unicode61 remove_diacritics 2"
+
+
+def create_fts(conn: sqlite3.Connection) -> None:
+    """Add the FTS5 indexes of :data:`FTS_INDEXES` (external content, so the text is stored once).
+
+    Named ``<table>_fts`` with ``content=[<table>]``, the convention sqlite-utils and Datasette detect.
+    """
+    tokenizer = fts_tokenizer()
+    for fts, (table, columns, rows) in FTS_INDEXES.items():
+        cols = ", ".join(f"[{c}]" for c in columns)
+        conn.execute(
+            f"CREATE VIRTUAL TABLE [{fts}] USING FTS5 ({cols}, tokenize='{tokenizer}', content=[{table}])"
+        )
+        conn.execute(f"INSERT INTO [{fts}] (rowid, {cols}) {rows}")
 
 
 def _py_type(logical: str) -> type:
