@@ -24,7 +24,7 @@ from reportminer import __version__
 from reportminer.dates import extract_dates, find_report_date
 from reportminer.entities import NAME_LABELS, extract_entities, merge_entities
 from reportminer.errors import InputError, ReportminerError
-from reportminer.ingest import iter_report_paths, read_report
+from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
 from reportminer.schema import TABLES
 from reportminer.themes import ThemeModel, content_terms
@@ -49,26 +49,41 @@ def utc_now() -> str:
 def read_reports(
     paths: Iterable[Path], root: Path, *, progress: Progress | None = None
 ) -> tuple[list[Report], list[ErrorRecord]]:
-    """Read report files; unreadable ones become error records naming the file and the fix."""
+    """Read report files; unreadable ones become error records naming the file and the fix.
+
+    A file with the same content as one read before is still read (it is another file), with a warning;
+    the documents table's ``sha256`` column shows such duplicates.
+    """
     reports, errors = [], []
+    first_with: dict[str, str] = {}
     for path in paths:
         try:
-            reports.append(read_report(path, root))
+            report = read_report(path, root)
         except InputError as exc:
             errors.append(ErrorRecord(_rel(path, root), "ingest", "InputError", str(exc)))
         except Exception as exc:  # an unexpected failure must still not stop the run
-            log.exception("unexpected error reading %s", path)
-            errors.append(ErrorRecord(_rel(path, root), "ingest", type(exc).__name__, f"{path.name}: {exc}"))
+            log.exception("unexpected error reading %s", _rel(path, root))
+            errors.append(
+                ErrorRecord(_rel(path, root), "ingest", type(exc).__name__,
+                            f"{_rel(path, root)}: could not be read ({exc}); please report this with the file")
+            )  # fmt: skip
+        else:
+            reports.append(report)
+            if report.sha256 in first_with:
+                log.warning(
+                    "%s: same content as %s (a duplicate); both are analysed",
+                    report.path,
+                    first_with[report.sha256],
+                )
+            else:
+                first_with[report.sha256] = report.path
         if progress:
             progress(1)
     return reports, errors
 
 
 def _rel(path: Path, root: Path) -> str:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).name
+    return relative_name(path, root)
 
 
 # ------------------------------------------------------------------------------------------------ nlp
@@ -149,7 +164,9 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
     terms: list[list[str]] = [[] for _ in reports]
     n_words = [0] * len(reports)
     for (idx, offset, _), doc in zip(pieces, nlp.pipe(make_docs(), batch_size=batch_size), strict=True):
-        found = extract_entities(doc, source=model) + _date_mentions(doc)
+        dates = _date_mentions(doc)
+        names = [m for m in extract_entities(doc, source=model) if not _inside_any(m, dates)]
+        found = names + dates
         mentions[idx].extend(_shift(m, offset) for m in found)
         terms[idx].extend(content_terms(doc))
         n_words[idx] += sum(1 for t in doc if not t.is_space and not t.is_punct)
@@ -158,6 +175,11 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
         ms = sorted(mentions[idx], key=lambda m: (m.start_char, m.end_char))
         out.append(AnalysedReport(report, ms, terms[idx], n_words[idx], model))
     return out
+
+
+def _inside_any(m: Mention, spans: list[Mention]) -> bool:
+    """True when ``m`` lies within one of ``spans`` (a "KW 43" the model took for a place)."""
+    return any(s.start_char <= m.start_char and m.end_char <= s.end_char for s in spans)
 
 
 def _date_mentions(doc: Doc) -> list[Mention]:
