@@ -76,6 +76,7 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
     """Named-entity mentions of ``doc`` (offsets into ``doc.text``), role words split off persons."""
     wanted = set(labels)
     mentions = []
+    sentences = SentenceIndex(doc)
     for ent in doc.ents:
         if ent.label_ not in wanted:
             continue
@@ -98,7 +99,7 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
                 text=text,
                 start_char=start,
                 end_char=start + len(text),
-                sentence=ent.sent.text.strip() if doc.has_annotation("SENT_START") else "",
+                sentence=sentences.text_at(ent.start_char),
                 source=source,
                 value=text if ent.label_ == "PER" else _district_form(doc, span, base_form(text, prev)),
                 role=role,
@@ -125,6 +126,23 @@ def _introduced_abbreviation(text: str, end: int, name: str) -> str | None:
     parts = re.findall(r"[A-ZÄÖÜ][a-zäöüß]+", name)
     initials |= {p[0] for p in parts}
     return abbr if sum(c in initials for c in capitals) >= len(capitals) - 1 else None
+
+
+class SentenceIndex:
+    """The sentence around a character offset, found by bisection (``Span.sent`` rescans the Doc each time)."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.sents = list(doc.sents) if doc.has_annotation("SENT_START") else []
+        self.starts = [s.start_char for s in self.sents]
+
+    def text_at(self, char: int) -> str:
+        if not self.sents:
+            return ""
+        from bisect import bisect_right
+
+        i = max(0, bisect_right(self.starts, char) - 1)
+        return self.sents[i].text.strip()
 
 
 def entity_token_spans(doc: Doc, *, labels: Iterable[str] = NAME_LABELS) -> list[tuple[int, int, str]]:
@@ -538,6 +556,7 @@ _ARTICLES = [
 ]
 _NEXT_NAME = {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", *_ARTICLES]}}
 _NAME_WORD = {"IS_TITLE": True, "LOWER": {"NOT_IN": _ARTICLES}}
+_ASSOCIATION_SUFFIXES = {"e.", "e.V.", "e.V"}
 
 
 def _rule_patterns() -> dict[str, list[list[dict]]]:
@@ -567,12 +586,23 @@ class EntityRules:
     """
 
     def __init__(self, nlp: Language):
+        # association names ("… e. V.") start on any capitalised word, so that matcher runs only on
+        # documents that contain the suffix; the others are anchored on their head words
         self.matcher = Matcher(nlp.vocab)
+        self.association_matcher = Matcher(nlp.vocab)
         for label, patterns in _rule_patterns().items():
-            self.matcher.add(label, patterns, greedy="LONGEST")
+            anchored = [p for p in patterns if p[0] is not _NAME_WORD]
+            associations = [p for p in patterns if p[0] is _NAME_WORD]
+            if anchored:
+                self.matcher.add(label, anchored, greedy="LONGEST")
+            if associations:
+                self.association_matcher.add(label, associations, greedy="LONGEST")
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in self.matcher(doc)]
+        found = list(self.matcher(doc))
+        if any(t.text in _ASSOCIATION_SUFFIXES for t in doc):
+            found += self.association_matcher(doc)
+        matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in found]
         if not matches:
             return doc
         matches = filter_spans(matches)

@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 
 from reportminer import __version__
 from reportminer.dates import extract_dates, find_report_date
-from reportminer.entities import NAME_LABELS, extract_entities, merge_entities
+from reportminer.entities import NAME_LABELS, SentenceIndex, extract_entities, merge_entities
 from reportminer.errors import InputError, ReportminerError
 from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
@@ -184,9 +184,9 @@ def _inside_any(m: Mention, spans: list[Mention]) -> bool:
 
 def _date_mentions(doc: Doc) -> list[Mention]:
     out = []
+    sentences = SentenceIndex(doc)
     for tx in extract_dates(doc, reference_date=doc._.report_date):
-        span = doc.char_span(tx.start, tx.end, alignment_mode="expand")
-        sentence = span.sent.text.strip() if span is not None and doc.has_annotation("SENT_START") else ""
+        sentence = sentences.text_at(tx.start)
         out.append(Mention(tx.type, tx.text, tx.start, tx.end, sentence, "reportminer_dates", value=tx.value))
     return out
 
