@@ -24,7 +24,7 @@ def main() -> None:
     args = ap.parse_args()
     model = floret.train_unsupervised(
         args.raw, model="cbow", mode="floret", hashCount=2, bucket=args.bucket, minn=3, maxn=6,
-        minCount=3, dim=args.dim, epoch=args.epoch, thread=args.threads,
+        minCount=3, dim=args.dim, epoch=args.epoch, thread=args.threads, verbose=0,
     )  # fmt: skip
     model.save_floret_vectors(args.out_prefix + ".floret")
     print(f"{args.out_prefix}.floret: {args.bucket} x {args.dim}")
