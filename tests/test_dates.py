@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 import spacy
 
-from reportminer.dates import Timex, evaluate_dates, extract_dates, find_report_date, tag_dates
+from reportminer.dates import (
+    Timex,
+    evaluate_dates,
+    extract_dates,
+    find_report_date,
+    load_gold,
+    predict_folder,
+    score_predictions,
+    tag_dates,
+)
 
 REF = date(2022, 11, 3)
 WIKIWARS = Path(__file__).resolve().parents[2] / "shared" / "data" / "dates" / "wikiwarsde"
@@ -226,3 +235,173 @@ def test_month_names_inside_hyphenated_names_are_not_dates():
         "1939",
         "1945",
     ]
+
+
+# --------------------------------------------------------------------------- tense rules and known bugs
+
+
+def test_deadline_in_dass_clause_is_future() -> None:
+    """A cue-less dass-clause is not dominated by the past auxiliary of its main clause (bug 4a)."""
+    text = "Vereinbart wurde, dass die drei Verwaltungen bis Ende Mai eine Übersicht erstellen."
+    assert pairs(text, ref=date(2023, 4, 19)) == [("Ende Mai", "2023-05")]
+    # a deadline in a present-tense sentence lies ahead
+    assert pairs("Die Anmeldung ist bis Ende Januar möglich.") == [("Ende Januar", "2023-01")]
+    # ... but not in a past sentence
+    assert pairs("Die Ausstellung war bis Ende Januar zu sehen.", ref=date(2023, 4, 19)) == [
+        ("Ende Januar", "2023-01")
+    ]
+    assert pairs("Die Ausstellung war bis Ende Mai zu sehen.", ref=date(2023, 4, 19)) == [
+        ("Ende Mai", "2022-05")
+    ]
+
+
+def test_future_passive_with_sollen() -> None:
+    text = "Im Juli sollen die Gemeinderäte über den Stand informiert werden."
+    assert pairs(text, ref=date(2023, 9, 19)) == [("Juli", "2024-07")]
+    assert pairs(text, ref=date(2023, 4, 19)) == [("Juli", "2023-07")]
+
+
+def test_prepositions_that_look_back() -> None:
+    ref = date(2024, 9, 5)
+    assert ("Juli", "2024-07") in pairs("Die Ergebnisse der Umfrage aus dem Juli werden vorgestellt.", ref)
+    assert ("Sommer", "2023-SU") in pairs("Seit dem Sommer arbeiten wir daran.", date(2024, 2, 1))
+    assert ("12. Mai", "2024-05-12") in pairs("Die Stellungnahme vom 12. Mai wird umgesetzt.", ref)
+    # "vom ... bis" is a range, not a look back
+    assert ("10.", "2024-10-10") in pairs("Die Werkstatt ist vom 10. bis 12. Oktober geplant.", ref)
+
+
+def test_more_past_verbs() -> None:
+    ref = date(2024, 3, 4)
+    text = "Die Idee entstand im Herbst, im Dezember beschloss der Stadtrat die Finanzierung."
+    assert pairs(text, ref) == [("Herbst", "2023-FA"), ("Dezember", "2023-12")]
+
+
+def test_year_frame_of_the_clause() -> None:
+    ref = date(2021, 6, 30)
+    assert ("Herbst", "2022-FA") in pairs(
+        "Für das Jahr 2022 plant der Beirat eine Fachtagung im Herbst.", ref
+    )
+    # a year deep inside the clause qualifies a noun, not the sentence
+    text = "Der Klimaschutzbericht für das Jahr 2020 wurde im Oktober veröffentlicht."
+    assert ("Oktober", "2021-10") in pairs(text, date(2021, 12, 9))
+    # a year in another clause does not set the frame
+    text = "Die Kasse wurde im März 2022 geprüft, die nächste Prüfung ist im Januar."
+    assert ("Januar", "2023-01") in pairs(text, date(2022, 11, 28))
+
+
+def test_ago_is_a_date_since_is_a_duration() -> None:
+    found = tag_dates(
+        "Vor zwei Jahren wurde der Beirat gewählt, es gibt ihn seit 21 Jahren.", reference_date=REF
+    )
+    assert [(t.text, t.type, t.value) for t in found] == [
+        ("Vor zwei Jahren", "DATE", "2020"),
+        ("21 Jahren", "DURATION", "P21Y"),
+    ]
+    assert [
+        (t.text, t.type, t.value) for t in tag_dates("Das Projekt läuft zwei Jahre.", reference_date=REF)
+    ] == [("zwei Jahre", "DURATION", "P2Y")]
+    assert pairs("In den nächsten zwei Wochen kommt das Protokoll.") == [("nächsten zwei Wochen", "P2W")]
+
+
+def test_time_ranges_and_part_of_day_follow_the_day_talked_about() -> None:
+    ref = date(2024, 3, 4)
+    text = "Die erste Sitzung ist am Samstag, 16. März, von 10 bis 16 Uhr."
+    assert pairs(text, ref)[1:] == [("10", "2024-03-16T10:00"), ("16 Uhr", "2024-03-16T16:00")]
+    assert pairs("Die Runde tagte von 9:30 Uhr bis 12 Uhr.", ref) == [
+        ("9:30 Uhr", "2024-03-04T09:30"),
+        ("12 Uhr", "2024-03-04T12:00"),
+    ]
+    text = "Am Samstag feierten 200 Gäste. Die Kinder spielten, am Abend trat eine Band auf."
+    assert pairs(text, date(2023, 6, 26)) == [("Samstag", "2023-06-24"), ("Abend", "2023-06-24TEV")]
+
+
+def test_year_span_leaves_out_the_article() -> None:
+    assert pairs("Für das Jahr 2022 ist eine Tagung geplant.") == [("Jahr 2022", "2022")]
+
+
+# --------------------------------------------------------------------------- pre-filter and component reuse
+
+
+def test_prefilter_finds_the_same_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Running each pattern only around its trigger words changes nothing but the speed."""
+    import reportminer.dates as dates_module
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPORT_GOLD / "texts").glob("*.txt"))]
+    texts += [
+        "Nacht vom 16. zum 17. April, Ostern 2023, täglich, montags, 3.–5. Mai, KW 12/2023, kurz darauf, "
+        "in der Folge, heutzutage, zweitägige Tagung, jahrelang, Mitte der 80er Jahre, 1914/18, 2019-2021, "
+        "İstanbul am 3. März 2020 um 9 Uhr abends, am Morgen des 4. März, im Jahre 1917",
+        "Im Jahr 218 v. Chr. zog Hannibal über die Alpen. Im Jahr 216 siegte er bei Cannae, 149 begann "
+        "der Dritte Punische Krieg.",
+    ]
+    full = dates_module._candidates
+    for text in texts:
+        fast = sorted((s, e, pr) for s, e, pr, _, _ in full(text))
+        slow = sorted((s, e, pr) for s, e, pr, _, _ in full(text, prefilter=False))
+        assert fast == slow, text[:40]
+    for mode in ("news", "narrative"):
+        expected = [tag_dates(t, reference_date=REF, mode=mode) for t in texts]
+        monkeypatch.setattr(dates_module, "_candidates", lambda t: full(t, prefilter=False))
+        assert [tag_dates(t, reference_date=REF, mode=mode) for t in texts] == expected
+        monkeypatch.setattr(dates_module, "_candidates", full)
+
+
+def test_extract_dates_reuses_component_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reportminer.dates as dates_module
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("reportminer_dates")
+    doc = nlp.make_doc("Im Frühjahr wollen wir uns wieder treffen.")
+    doc._.report_date = REF
+    doc = nlp(doc)
+    calls: list[int] = []
+    original = dates_module.tag_dates
+    monkeypatch.setattr(dates_module, "tag_dates", lambda *a, **k: calls.append(1) or original(*a, **k))
+    assert [t.value for t in extract_dates(doc)] == ["2023-SP"]
+    assert calls == []
+    # another reference date: tagged again
+    assert [t.value for t in extract_dates(doc, reference_date=date(2023, 6, 1))] == ["2024-SP"]
+    assert calls == [1]
+
+
+# --------------------------------------------------------------------------- report-style gold set
+
+REPORT_GOLD = Path(__file__).resolve().parent / "data" / "report_dates"
+
+
+def test_report_gold_is_built_from_its_annotations() -> None:
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("build_gold", REPORT_GOLD / "build_gold.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert json.loads((REPORT_GOLD / "gold.json").read_text(encoding="utf-8")) == module.build()
+    for doc_id, doc in module.DOCS.items():
+        assert (REPORT_GOLD / "texts" / f"{doc_id}.txt").read_text(encoding="utf-8") == doc["text"]
+
+
+def test_report_gold_quality() -> None:
+    """Meeting reports, minutes and invitations (tests/data/report_dates), news mode."""
+    gold = load_gold(REPORT_GOLD)
+    pred = predict_folder(REPORT_GOLD, mode="news")
+    result = score_predictions(gold, pred)
+    failures = []
+    for doc_id, g in gold.items():
+        predicted = {(t["start"], t["end"]): t for t in pred[doc_id]["timex"]}
+        for t in g["timex"]:
+            p = predicted.get((t["start"], t["end"]))
+            if p is None or (p["type"], p["value"]) != (t["type"], t["value"]):
+                failures.append(f"{doc_id}: {t['text']!r} {t['value']} -> {p and (p['text'], p['value'])}")
+    print("\n".join(failures))
+    assert result["gold"] == 135
+    assert result["relaxed"]["f1"] >= 0.97, failures
+    assert result["strict"]["f1"] >= 0.95, failures
+    assert result["value_accuracy"] >= 0.96, failures
+
+
+def test_scheduled_events_in_present_tense_lie_ahead() -> None:
+    assert pairs("Am 14. Juni findet die Sitzung statt.") == [("14. Juni", "2023-06-14")]
+    assert pairs("Im Januar erscheint die Dokumentation.") == [("Januar", "2023-01")]
+    assert pairs("Am 14. Juni fand die Sitzung statt.") == [("14. Juni", "2022-06-14")]

@@ -227,3 +227,78 @@ def test_gnad10k_a_nmi():
     texts = [(GNAD / "texts" / f"{r['doc_id']}.txt").read_text(encoding="utf-8") for r in rows]
     res = evaluate_themes(texts, [r["label"] for r in rows])
     assert res["nmi"] >= ACHIEVED_NMI - 0.03, res
+
+
+# ---------------------------------------------------------------------------------------------- seeds
+
+
+def test_shipped_seed_themes_have_ids_labels_and_terms():
+    from reportminer.themes import load_seed_themes
+
+    seeds = {s.key: s for s in load_seed_themes()}
+    assert {"beteiligung", "interkommunale-zusammenarbeit", "praevention", "jugend"} <= set(seeds)
+    assert seeds["beteiligung"].label == "Beteiligung"
+    assert "bürgerbeteiligung" in seeds["beteiligung"].terms
+    assert all(s.label and s.terms for s in seeds.values())
+
+
+def test_seed_themes_keep_their_ids_and_names(term_lists):
+    model = ThemeModel(n_themes=3, random_state=0).fit(term_lists)
+    pred = model.predict(term_lists)
+    keys = [model.themes_[pred[i]].key for i in (0, 4, 8)]
+    assert keys == ["beteiligung", "interkommunale-zusammenarbeit", "klimaschutz-mobilitaet"], model.themes_
+    labels = {t.key: t.label for t in model.themes_}
+    assert labels["interkommunale-zusammenarbeit"] == "Interkommunale Zusammenarbeit"
+    by_key = {t.key: t for t in model.themes_}
+    assert by_key["beteiligung"].theme_id == 0 and by_key["beteiligung"].seed
+
+
+def test_user_seed_file_and_dict(tmp_path, term_lists):
+    path = tmp_path / "seeds.toml"
+    path.write_text(
+        '[[theme]]\nid = "radverkehr"\nlabel = "Radverkehr"\nterms = ["radwege", "solaranlagen", "klimaschutz"]\n',
+        encoding="utf-8",
+    )
+    model = ThemeModel(n_themes=3, random_state=0, seed_themes=str(path)).fit(term_lists)
+    assert "Radverkehr" in [t.label for t in model.themes_]
+    assert not any(t.key == "beteiligung" for t in model.themes_)  # the user file replaces the shipped one
+    as_dict = ThemeModel(n_themes=3, random_state=0, seed_themes={"radverkehr": {"label": "Radverkehr",
+                         "terms": ["radwege", "solaranlagen", "klimaschutz"]}}).fit(term_lists)  # fmt: skip
+    assert [t.label for t in as_dict.themes_] == [t.label for t in model.themes_]
+    plain = ThemeModel(n_themes=3, random_state=0, seed_themes=None).fit(term_lists)
+    assert not any(t.seed for t in plain.themes_)
+
+
+def test_bad_seed_file_is_an_input_error(tmp_path):
+    from reportminer.errors import InputError
+    from reportminer.themes import load_seed_themes
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[theme]]\nid = 'x'\n", encoding="utf-8")
+    with pytest.raises(InputError, match="terms"):
+        load_seed_themes(bad)
+    with pytest.raises(InputError, match="cannot be read"):
+        load_seed_themes(tmp_path / "missing.toml")
+
+
+def test_seeded_determinism_and_clone(term_lists):
+    params = dict(random_state=3, seed_themes={"klima": ["klimaschutz", "radwege"]}, min_seed_docs=2)
+    a = ThemeModel(**params).fit(term_lists)
+    b = clone(a).fit(term_lists)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    assert [(t.theme_id, t.key, t.label) for t in a.themes_] == [
+        (t.theme_id, t.key, t.label) for t in b.themes_
+    ]
+    assert any(t.key == "klima" for t in a.themes_)
+
+
+def test_paragraph_spans_and_segment_terms(nlp):
+    from reportminer.themes import paragraph_spans, segment_terms
+
+    text = "Titel\n\nDie Jugendarbeit im Landkreis.\n \n\nDer Klimaschutz und neue Radwege.\n"
+    spans = paragraph_spans(text)
+    assert [text[s:e] for s, e in spans] == [
+        "Titel", "Die Jugendarbeit im Landkreis.", "Der Klimaschutz und neue Radwege."
+    ]  # fmt: skip
+    terms = segment_terms(nlp(text), spans)
+    assert "jugendarbeit" in terms[1] and "klimaschutz" in terms[2] and "jugendarbeit" not in terms[2]

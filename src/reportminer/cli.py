@@ -380,6 +380,62 @@ def sql(
     _show(_query_outputs(out, "sql", query=query), fmt)
 
 
+@app.command()
+def web(
+    out: OutOption = Path("outputs"),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8001,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; the default serves this machine only")
+    ] = "127.0.0.1",
+) -> None:
+    """Browse and search the outputs in Datasette (read-only) at http://HOST:PORT/reportminer."""
+    from reportminer.web import DATABASE, database_path, serve
+
+    try:
+        db = database_path(out)
+        console.print(
+            f"serving {db} read-only at http://{host}:{port}/{DATABASE} (Ctrl+C to stop)", highlight=False
+        )
+        serve(out, host=host, port=port)
+    except ReportminerError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def summarize(
+    out: OutOption = Path("outputs"),
+    theme: Annotated[
+        str | None, typer.Option(help="Theme id, key or (part of its) label; default: corpus overview")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="md (Markdown) or html (one file, with plots)")
+    ] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write the summary here (default: stdout)")
+    ] = None,
+) -> None:
+    """Readable summary of a theme (key sentences with sources, entities, timeline) or of all themes."""
+    from reportminer.summaries import FORMATS
+    from reportminer.summaries import summarize as summarize_outputs
+
+    if fmt not in FORMATS:
+        _fail(f"unknown --format {fmt!r}; use md or html")
+    try:
+        text = summarize_outputs(out, theme=theme, fmt=fmt)
+    except ReportminerError as exc:
+        _fail(str(exc))
+        raise  # not reached: _fail exits
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    console.print(f"summary written to {output}", highlight=False)
+
+
 def main() -> None:
     try:
         app()

@@ -13,12 +13,14 @@ Anaphoric expressions ("am folgenden Tag", "zwei Tage später") use the last men
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +197,8 @@ NOT_YEAR_BEFORE = re.compile(
 
 FUTURE_CUES = re.compile(
     r"\b(?:wird|werden|wirst|werde|soll|sollen|sollte|sollten|wollen|will|möchten|möchte|plant|planen|"
-    r"geplant|vorgesehen|nächste\w*|kommende\w*|künftig\w*|zukünftig\w*|demnächst|bald|anstehende\w*|"
+    r"geplant|vorgesehen|findet|finden\s+\w+(?:\s+\w+)?\s+statt|beginnt|startet|erscheint|"
+    r"nächste\w*|kommende\w*|künftig\w*|zukünftig\w*|demnächst|bald|anstehende\w*|"
     r"bevorstehende\w*|folgt|freuen\s+uns\s+auf|bereits\s+wieder|schon\s+wieder|wieder\s+\w*zu\w+en|"
     r"geht\s+es\s+weiter|ist\s+geplant|\w{2,}zu(?!nächst)\w{3,}en|vor,?.*\bzu\s+\w+en)\b",
     re.IGNORECASE,
@@ -203,41 +206,91 @@ FUTURE_CUES = re.compile(
 PAST_CUES = re.compile(
     r"\b(?:war|waren|warst|wurde|wurden|fand|fanden|traf|trafen|hatte|hatten|erinnerten|erinnerte|gab|"
     r"kam|kamen|ging|gingen|stand|standen|konnte|konnten|sagte|sagten|begann|begannen|zeigte|zeigten|"
+    # common preterites of meeting reports (strong and weak verbs)
+    r"entstand|entstanden|beschloss|beschlossen|besprach|besprachen|sprach|sprachen|nahm|nahmen|lud|luden|"
+    r"bot|boten|hielt|hielten|ließ|ließen|lag|lagen|rief|riefen|schrieb|schrieben|trat|traten|verlief|"
+    r"verliefen|lief|liefen|zog|zogen|sah|sahen|blieb|blieben|beriet|berieten|entschied|entschieden|"
+    r"erschien|erschienen|bat|baten|brachte|brachten|berichtete|berichteten|erklärte|erklärten|stellte|"
+    r"stellten|legte|legten|machte|machten|meldete|meldeten|betonte|betonten|dankte|dankten|startete|"
+    r"starteten|endete|endeten|tagte|tagten|besuchte|besuchten|eröffnete|eröffneten|diskutierte|"
+    r"diskutierten|informierte|präsentierte|präsentierten|organisierte|moderierte|tauschten|arbeiteten|"
+    r"erarbeiteten|sammelten|fragte|fragten|wählte|wählten|führte|führten|feierte|feierten|einigten|"
     r"vergangen\w*|zuletzt|bereits|damals|letzte[nmrs]?|"
     r"(?:hat|haben|habe|hatten|ist|sind|bin|waren)\b.*\bge\w+(?:t|en))\b",
+    re.IGNORECASE,
+)
+# A preposition right before the expression fixes its direction: "aus dem Juli", "seit dem Frühjahr"
+# look back; "bis Ende Mai", "spätestens im Juni" set a deadline, which lies ahead unless the sentence is past.
+PAST_PREP = re.compile(r"(?:\b(?:aus|seit|Seit)(?:\s+(?:dem|den))?|\bvom)\s+$")
+DEADLINE = re.compile(r"\b(?:[Bb]is|[Ss]pätestens)(?:\s+(?:zum|zur|im|in\s+de[nrm]|Ende|Anfang|Mitte))?\s+$")
+SUBORDINATE = re.compile(r"\s*(?:dass|damit|sodass|so\s+dass|um)\b", re.IGNORECASE)
+# Main-clause verbs of agreement and intention: a cue-less dass-clause under them lies ahead.
+AGREEMENT = re.compile(
+    r"\b(?:vereinbar\w*|beschlossen|beschließ\w*|verabrede\w*|festgelegt|zugesagt|angekündigt|"
+    r"vorgeschlagen|gebeten|aufgefordert|verständig\w*|geeinigt|einig|Ziel|Auftrag|Aufgabe|verpflicht\w*|"
+    r"wünsch\w*|hoff\w*|erwarte\w*)\b",
     re.IGNORECASE,
 )
 
 
 def _tense(text: str, start: int, end: int) -> str:
-    """Return 'past', 'future' or '' from cues in the clause, then the sentence, around [start, end)."""
+    """Return 'past', 'future' or '' for the expression at [start, end).
+
+    The clause holding the expression decides first: a preposition right before it ("aus dem", "seit",
+    "vom" look back), then tense cues in the clause. A cue-less clause: a deadline ("bis Ende Mai") lies
+    ahead unless the rest of the sentence is past; a cue-less dass-clause is not dominated by a past
+    auxiliary of its main clause ("Vereinbart wurde, dass ... bis Ende Mai ... erstellen") and lies ahead
+    under verbs of agreement; otherwise the cues of the whole sentence decide.
+    """
     s0 = _sentence_start(text, start)
     s1 = _sentence_end(text, end)
     c0 = max(text.rfind(",", s0, start), text.rfind(";", s0, start), s0 - 1) + 1
     c_end = [p for p in (text.find(",", end, s1), text.find(";", end, s1)) if p != -1]
     c1 = min(c_end) if c_end else s1
-    for chunk in (text[c0:c1], text[s0:s1]):
-        chunk_wo = chunk.replace(text[start:end], " ")
-        if FUTURE_CUES.search(chunk_wo):
+    before = text[max(c0, start - 24) : start]
+    if PAST_PREP.search(before) and not re.search(r"\bbis\b|[–-]", text[start : end + 6]):
+        return "past"
+    clause = text[c0:start] + " " + text[end:c1]
+    if FUTURE_CUES.search(clause):
+        return "future"
+    if PAST_CUES.search(clause):
+        return "past"
+    rest = text[s0:c0] + " " + text[c1:s1]
+    deadline = DEADLINE.search(before) is not None
+    if SUBORDINATE.match(text, c0):
+        if deadline or AGREEMENT.search(rest) or FUTURE_CUES.search(rest):
             return "future"
-        if PAST_CUES.search(chunk_wo):
-            return "past"
-    return ""
+        return ""
+    if FUTURE_CUES.search(rest):
+        return "future"
+    if PAST_CUES.search(rest):
+        return "past"
+    return "future" if deadline else ""
 
 
 _SENT_END = re.compile(r"(?<=[a-zäöüß)\]\"“”»])[.!?](?=\s+[A-ZÄÖÜ\"„»(])|\n\s*\n|\n")
 
 
+@lru_cache(maxsize=8)
+def _sentence_bounds(text: str) -> tuple[list[int], list[int]]:
+    """(starts of sentence-end marks, starts of the following sentences), computed once per text."""
+    marks, starts = [], []
+    for m in _SENT_END.finditer(text):
+        marks.append(m.start())
+        starts.append(m.end())
+    return marks, starts
+
+
 def _sentence_start(text: str, pos: int) -> int:
-    best = 0
-    for m in _SENT_END.finditer(text, max(0, pos - 600), pos):
-        best = m.end()
-    return best
+    starts = _sentence_bounds(text)[1]
+    i = bisect.bisect_right(starts, pos) - 1
+    return starts[i] if i >= 0 else 0
 
 
 def _sentence_end(text: str, pos: int) -> int:
-    m = _SENT_END.search(text, pos, min(len(text), pos + 600))
-    return m.start() + 1 if m else min(len(text), pos + 600)
+    marks = _sentence_bounds(text)[0]
+    i = bisect.bisect_left(marks, pos)
+    return marks[i] + 1 if i < len(marks) else len(text)
 
 
 # --------------------------------------------------------------------------- value helpers
@@ -308,6 +361,17 @@ class _Ctx:
     ref: datetime.date | None
     mode: str
     anchor: tuple[int, int | None, int | None] | None = None  # last mentioned (y, m, d)
+    sentence_date: str | None = None  # full date mentioned earlier in the current sentence
+    last_day: str | None = None  # last mentioned full date (YYYY-MM-DD)
+    sentence_year: tuple[int, int] | None = None  # (year, end offset): explicit year earlier in the sentence
+
+    def clause_year(self, pos: int) -> int | None:
+        """The explicit year stated earlier in the same clause as ``pos`` (no comma or semicolon between)."""
+        if self.sentence_year is None:
+            return None
+        y, end = self.sentence_year
+        between = self.text[end:pos]
+        return None if ("," in between or ";" in between) else y
 
     def base_year(self) -> int | None:
         if self.mode == "news" and self.ref is not None:
@@ -322,6 +386,16 @@ class _Ctx:
         if self.anchor is None and self.ref is not None:
             return self.ref
         return None
+
+    def current_day(self) -> datetime.date | None:
+        """News mode: the day being talked about: a full date earlier in the sentence, else the last
+        mentioned full date, else the reference date."""
+        for value in (self.sentence_date, self.last_day):
+            if value is not None and value[:1].isdigit():
+                d = _safe_date(*map(int, value[:10].split("-")))
+                if d is not None:
+                    return d
+        return self.ref
 
     def deictic_date(self) -> datetime.date | None:
         """Date for deictic words (heute, gestern): ref in news mode, anchor date in narrative mode."""
@@ -338,8 +412,14 @@ class _Ctx:
 
 
 def _resolve_year_for(ctx: _Ctx, month: int, day: int | None, start: int, end: int) -> int | None:
-    """Year for a day/month without year: tense-aware against ref (news) or the anchor year (narrative)."""
+    """Year for a day/month without year: tense-aware against ref (news) or the anchor year (narrative).
+
+    In news mode an explicit year mentioned earlier in the same sentence wins ("Für das Jahr 2022 plant
+    der Beirat eine Fachtagung im Herbst").
+    """
     if ctx.mode == "news" and ctx.ref is not None:
+        if (y := ctx.clause_year(start)) is not None:
+            return y
         ref = ctx.ref
         tense = _tense(ctx.text, start, end)
         key, rkey = (month, day or 0), (ref.month, ref.day if day else 0)
@@ -353,6 +433,8 @@ def _resolve_year_for(ctx: _Ctx, month: int, day: int | None, start: int, end: i
 
 def _resolve_season_year(ctx: _Ctx, code: str, start: int, end: int) -> int | None:
     if ctx.mode == "news" and ctx.ref is not None:
+        if (y := ctx.clause_year(start)) is not None:
+            return y
         ref = ctx.ref
         tense = _tense(ctx.text, start, end)
         sm = SEASON_START[code]
@@ -376,6 +458,7 @@ class _Pattern:
     regex: re.Pattern[str]
     resolve: Resolver
     ok: Callable[[re.Match[str], str], bool] | None = None
+    trigger: str | None = None  # key of TRIGGERS: every match contains such a word (None: scan all)
 
 
 def _one(m: re.Match[str], typ: str, value: str | None) -> list[tuple[int, int, str, str]]:
@@ -537,7 +620,9 @@ def _ok_bare_year(m: re.Match[str], text: str) -> bool:
 
 
 def _r_year(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
-    return _one(m, "DATE", m["y"])
+    # "das Jahr 1864": the article is not part of the expression (TIMEX convention, as in WikiWarsDE)
+    art = re.match(r"[Dd]as\s+", m.group(0))
+    return [(m.start() + (art.end() if art else 0), m.end(), "DATE", m["y"])]
 
 
 def _r_slash_year(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
@@ -557,7 +642,8 @@ def _r_bc_range(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
 
 
 def _r_pod_anchor(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
-    base = ctx.deictic_date() if ctx.mode == "news" else ctx.anchor_date()
+    """'am Abend', 'nachts': part of the day being talked about (news: the last mentioned day, else ref)."""
+    base = ctx.anchor_date() if ctx.mode == "narrative" else ctx.current_day()
     if base is None:
         return []
     pod = m["pod"].lower()
@@ -778,19 +864,34 @@ def _r_time(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
     pod = (m["pod"] or "").lower()
     if pod in ("abends", "nachmittags", "nachts") and h < 12 and not (pod == "nachts" and h < 6):
         h += 12
-    d = ctx._same_sentence_date if hasattr(ctx, "_same_sentence_date") else None
-    if d is None:
+    return _one(m, "TIME", _time_value(ctx, h, mi))
+
+
+def _time_value(ctx: _Ctx, h: int, mi: int) -> str:
+    """Clock time on the date of its sentence, else (news) the last mentioned day or the report date,
+    (narrative) the last date."""
+    ds = ctx.sentence_date
+    if ds is None:
         if ctx.mode == "news" and ctx.ref is not None:
-            ds = ctx.ref.isoformat()
+            ds = (ctx.current_day() or ctx.ref).isoformat()
         elif ctx.anchor and ctx.anchor[1] and ctx.anchor[2]:
             ds = _fmt(*ctx.anchor)
         elif ctx.anchor:
             ds = f"{_fy(ctx.anchor[0])}-XX-XX"
         else:
             ds = "XXXX-XX-XX"
-    else:
-        ds = d
-    return _one(m, "TIME", f"{ds}T{h:02d}:{mi:02d}")
+    return f"{ds}T{h:02d}:{mi:02d}"
+
+
+def _r_time_range(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
+    """'von 10 bis 16 Uhr', '9–12 Uhr': both ends are times on the same day."""
+    h1, h2 = int(m["h1"]), int(m["h2"])
+    if h1 > 24 or h2 > 24:
+        return []
+    return [
+        (m.start("h1"), m.end("t1"), "TIME", _time_value(ctx, h1, int(m["mi1"] or 0))),
+        (m.start("h2"), m.end(), "TIME", _time_value(ctx, h2, int(m["mi2"] or 0))),
+    ]
 
 
 def _r_holiday(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
@@ -1071,7 +1172,8 @@ PATTERNS: list[_Pattern] = [
     ),
     _p(
         "duration",
-        rf"{B}(?:(?:mehr\s+als|weniger\s+als|über|knapp|etwa|rund|fast|gut|nur)\s+)?(?P<n>{NUM_RE})"
+        rf"{B}(?:(?:mehr\s+als|weniger\s+als|über|knapp|etwa|rund|fast|gut|nur|nächsten|kommenden|letzten|"
+        rf"vergangenen|ersten|folgenden)\s+)?(?P<n>{NUM_RE})"
         rf"\s+(?:(?:ganze[nr]?|weitere[nr]?|volle[nr]?)\s+)?(?P<u>{UNIT_RE})(?:e|en|n|es|s)?{E}",
         _r_duration,
     ),
@@ -1087,6 +1189,12 @@ PATTERNS: list[_Pattern] = [
         rf"(?:\s+(?P<mi2>[0-5]\d)(?![\d.,]|\s*(?:Minuten|[A-ZÄÖÜ])))?(?:\s+(?P<pod>morgens|früh|abends|nachmittags|"
         rf"vormittags|nachts))?{E}",
         _r_time,
+    ),
+    _p(
+        "time_range",
+        r"(?:(?<=\b[Vv]on )|(?<=\bzwischen )|(?<![\w\d.,:]))(?P<t1>(?P<h1>[01]?\d|2[0-4])(?:[:.](?P<mi1>[0-5]\d))?"
+        r"(?:\s*Uhr)?)\s*(?:bis|und|[–-])\s*(?P<h2>[01]?\d|2[0-4])(?:[:.](?P<mi2>[0-5]\d))?\s*Uhr(?![\wäöü])",
+        _r_time_range,
     ),
     _p(
         "holiday",
@@ -1113,19 +1221,142 @@ PATTERNS: list[_Pattern] = [
 ]
 _PRIORITY = {p.name: i for i, p in enumerate(PATTERNS)}
 
+# --------------------------------------------------------------------------- pre-filter
+#
+# Running ~45 regexes over a whole report dominates the tagger's time. Every match of a pattern contains
+# one of a few trigger words (a digit, a month name, "Uhr", "Woche" ...), so a pattern only needs to run
+# in windows around those words: each trigger regex is scanned once per text, the windows (trigger
+# +/- _WINDOW_PAD characters, merged) are shared by all patterns with that trigger. Matches never reach
+# further than ~40 characters from their trigger, lookbehinds still see the text before a window.
+
+_WINDOW_PAD = 64
+_UNIT_T = r"tag|woche|monat|jahr|stunde|minute|täg|wöch|jähr|stünd"
+_POD_T = r"morgen|mittag|abend|nacht|früh"
+_TRIGGER_RES = {
+    "digit": r"\d+",
+    "dotted": r"\d\.\s?\d",  # 3.11.22, 3. 11. 2022, 7.3.
+    "year4": r"\d{4}",
+    "bc": r"v\.\s?chr",
+    "bc_anywhere": r"v\.\s?chr",  # the whole text, if it has one
+    "century": r"jahrh|jh\.",
+    "decade": r"\d0er",
+    "kw": r"kw|kalenderwoche",
+    "night": r"nacht\s+vom",
+    "month": r"jan|jän|feb|mär|mrz|apr|mai|jun|jul|aug|sep|okt|nov|dez",
+    "weekday": r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag",
+    "season": r"sommer|herbst|winter|frühjahr|frühling",
+    "unit": _UNIT_T,
+    "pod": _POD_T,
+    "unit_pod": rf"{_UNIT_T}|{_POD_T}",
+    "deictic": r"heute|gestern|morgen",
+    "present": r"derzeit|aktuell|gegenwärtig|zurzeit|momentan|heutzutage|jetzt|heutig|zur\s+zeit",
+    "past": r"damals|kürzlich|zuvor|vorher",
+    "future": r"bald|künftig|demnächst|zukunft|später|darauf|danach|folge",
+    "uhr": r"uhr",
+    "holiday": r"weihnacht|heiligabend|silvester|neujahr|ostern|pfingsten",
+    "set": r"täglich|wöchentlich|monatlich|jährlich",
+}
+# Scanned on the lower-cased text (much faster than IGNORECASE); the IGNORECASE variants serve texts whose
+# lower-casing changes their length (offsets would shift).
+TRIGGERS: dict[str, re.Pattern[str]] = {k: re.compile(v) for k, v in _TRIGGER_RES.items()}
+_TRIGGERS_I: dict[str, re.Pattern[str]] = {k: re.compile(v, re.IGNORECASE) for k, v in _TRIGGER_RES.items()}
+_TRIGGER_OF = {
+    "date_text": "month",
+    "date_num": "dotted",
+    "date_num_noyear": "dotted",
+    "date_iso": "year4",
+    "day_range": "month",
+    "day_month_range": "month",
+    "month_range": "month",
+    "year_range2": "year4",
+    "night_of": "night",
+    "month_year": "month",
+    "month": "month",
+    "season": "season",
+    "bc_range": "bc",
+    "slash_year": "year4",
+    "pod_anchor": "pod",
+    "pod_nachts": "pod",
+    "vague_dur": "unit",
+    "vague_dur_adv": "unit",
+    "bc_year": "bc",
+    "year": "year4",
+    "bare_bc_year": "bc_anywhere",
+    "century": "century",
+    "decade": "decade",
+    "kw": "kw",
+    "rel_year_mod": "unit",
+    "rel_year": "unit",
+    "rel_month": "unit",
+    "rel_week": "unit",
+    "rel_day": "unit_pod",
+    "rel_pod": "pod",
+    "deictic_day": "deictic",
+    "deictic_day_cap": "deictic",
+    "present": "present",
+    "past": "past",
+    "future": "future",
+    "offset_after": "unit",
+    "offset_before": "unit",
+    "duration": "unit",
+    "duration_adj": "unit",
+    "time": "uhr",
+    "time_range": "uhr",
+    "holiday": "holiday",
+    "weekday": "weekday",
+    "set_daily": "set",
+    "set_weekly": "set",
+    "set_monthly": "set",
+    "set_yearly": "set",
+    "set_weekday": "weekday",
+}
+for _pat in PATTERNS:
+    _pat.trigger = _TRIGGER_OF.get(_pat.name)
+
+
+def _windows(text: str, lowered: str | None, trigger: str) -> list[tuple[int, int]]:
+    """Merged windows around the matches of one trigger regex (``lowered``: ``text.lower()`` or None)."""
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    matches = (
+        TRIGGERS[trigger].finditer(lowered) if lowered is not None else _TRIGGERS_I[trigger].finditer(text)
+    )
+    if trigger == "bc_anywhere":  # bare years resolve to BC only in texts that speak of BC
+        return [(0, n)] if next(matches, None) is not None else []
+    for m in matches:
+        ws, we = max(0, m.start() - _WINDOW_PAD), min(n, m.end() + _WINDOW_PAD)
+        if out and ws <= out[-1][1]:
+            out[-1] = (out[-1][0], we)
+        else:
+            out.append((ws, we))
+    return out
+
 
 # --------------------------------------------------------------------------- tagging
 
 
-def _candidates(text: str) -> list[tuple[int, int, int, _Pattern, re.Match[str]]]:
+def _candidates(text: str, *, prefilter: bool = True) -> list[tuple[int, int, int, _Pattern, re.Match[str]]]:
+    """All pattern matches, each pattern run only in the windows around its trigger words."""
     out = []
+    windows: dict[str, list[tuple[int, int]]] = {}
+    whole = [(0, len(text))]
+    lowered: str | None = text.lower()
+    if len(lowered) != len(text):
+        lowered = None
     for p in PATTERNS:
-        for m in p.regex.finditer(text):
-            if m.end() <= m.start():
-                continue
-            if p.ok is not None and not p.ok(m, text):
-                continue
-            out.append((m.start(), m.end(), _PRIORITY[p.name], p, m))
+        if prefilter and p.trigger is not None:
+            if p.trigger not in windows:
+                windows[p.trigger] = _windows(text, lowered, p.trigger)
+            spans = windows[p.trigger]
+        else:
+            spans = whole
+        for ws, we in spans:
+            for m in p.regex.finditer(text, ws, we):
+                if m.end() <= m.start():
+                    continue
+                if p.ok is not None and not p.ok(m, text):
+                    continue
+                out.append((m.start(), m.end(), _PRIORITY[p.name], p, m))
     return out
 
 
@@ -1186,14 +1417,13 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
         raise ValueError(f"mode must be 'news' or 'narrative', got {mode!r}")
     ctx = _Ctx(text=text, ref=reference_date, mode=mode)
     result: list[Timex] = []
-    last_sentence_date: tuple[int, str] | None = None  # (sentence start, date value)
+    current_sentence = -1
     for p, m in _select(_candidates(text)):
         if _inside_compound(text, m.start(), m.end()):
             continue  # "August-Horch-Museum", "Mai-Kundgebung": part of a hyphenated name
         sent = _sentence_start(text, m.start())
-        ctx._same_sentence_date = (  # type: ignore[attr-defined]
-            last_sentence_date[1] if last_sentence_date and last_sentence_date[0] == sent else None
-        )
+        if sent != current_sentence:
+            current_sentence, ctx.sentence_date, ctx.sentence_year = sent, None, None
         try:
             found = p.resolve(m, ctx)
         except (ValueError, OverflowError, KeyError) as exc:  # defensive: odd dates
@@ -1201,11 +1431,35 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
             continue
         for s, e, typ, value in found:
             result.append(Timex(s, e, text[s:e], typ, value))
-            if typ == "DATE" and _should_anchor(p.name, m, s, value, ctx):
+            if typ != "DATE":
+                continue
+            if _should_anchor(p.name, m, s, value, ctx):
                 ctx.update(value)
-                if re.match(r"^(?:BC)?\d{4}-\d{2}-\d{2}$", value):
-                    last_sentence_date = (sent, value)
+                if _FULL_DATE_VALUE.match(value):
+                    ctx.sentence_date = ctx.last_day = value
+            if _states_year(text, s, e, value):
+                ctx.sentence_year = (int(value[:4]), e)
     return result
+
+
+_FULL_DATE_VALUE = re.compile(r"^(?:BC)?\d{4}-\d{2}-\d{2}$")
+_NOT_FRAME_BEFORE = re.compile(
+    r"\b(?:seit|bis|ab|von|vor|nach|zwischen)\s+(?:de[mn]\s+)?(?:Jahre?\s+)?$", re.I
+)
+
+
+def _states_year(text: str, start: int, end: int, value: str) -> bool:
+    """True when a DATE states its year explicitly and sets the frame of its sentence ("Für das Jahr
+    2022 plant ..."); years after "seit", "bis", "ab" ... are limits, not frames."""
+    if not (len(value) >= 4 and value[:4].isdigit() and value[:4] in text[start:end]):
+        return False
+    if _NOT_FRAME_BEFORE.search(text, max(0, start - 24), start) is not None:
+        return False
+    # a frame opens its clause ("Für das Jahr 2022 plant ..."); deeper inside it usually qualifies a noun
+    # ("Der Bericht für das Jahr 2020 wurde im Oktober veröffentlicht")
+    s0 = _sentence_start(text, start)
+    c0 = max(text.rfind(",", s0, start), text.rfind(";", s0, start), s0 - 1) + 1
+    return len(text[c0:start].split()) <= 2
 
 
 def _inside_compound(text: str, start: int, end: int) -> bool:
@@ -1220,11 +1474,20 @@ def _inside_compound(text: str, start: int, end: int) -> bool:
 def extract_dates(
     doc: Doc, *, reference_date: datetime.date | None = None, mode: str = "news"
 ) -> list[Timex]:
-    """Tag ``doc.text``; the reference date defaults to ``doc._.report_date``."""
+    """Tag ``doc.text``; the reference date defaults to ``doc._.report_date``.
+
+    When the "reportminer_dates" component already tagged the doc with the same reference date and mode,
+    its result is reused instead of tagging the text again.
+    """
     _register_extensions()
     if reference_date is None:
         reference_date = doc._.report_date
+    if doc._.timexes is not None and doc.user_data.get(_TAGGED_WITH) == f"{reference_date}|{mode}":
+        return list(doc._.timexes)
     return tag_dates(doc.text, reference_date=reference_date, mode=mode)
+
+
+_TAGGED_WITH = "reportminer_dates_tagged_with"  # doc.user_data key: "reference date|mode" of doc._.timexes
 
 
 _FULL_DATE_KINDS = ("date_text", "date_num", "date_iso")
@@ -1284,6 +1547,7 @@ class DatesComponent:
             spans.append(span)
         doc.spans[self.spans_key] = spans
         doc._.timexes = timexes
+        doc.user_data[_TAGGED_WITH] = f"{doc._.report_date}|{self.mode}"
         return doc
 
 

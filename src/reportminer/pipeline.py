@@ -25,9 +25,10 @@ from reportminer.dates import extract_dates, find_report_date
 from reportminer.entities import NAME_LABELS, SentenceIndex, extract_entities, merge_entities
 from reportminer.errors import InputError, ReportminerError
 from reportminer.ingest import iter_report_paths, read_report, relative_name
+from reportminer.meetings import build_meetings
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
 from reportminer.schema import TABLES
-from reportminer.themes import ThemeModel, content_terms
+from reportminer.themes import ThemeModel, content_terms, doc_with_entities, paragraph_spans, segment_terms
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ def build_tables(
             row["entity_id"] = assignment[i]
             row["value"] = names[assignment[i]]
 
-    themes, doc_themes = assign_themes(analysed, random_state=random_state)
+    themes, doc_themes, segment_themes = assign_themes(analysed, random_state=random_state)
     error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
     tables = {
         "documents": pd.DataFrame(documents),
@@ -257,8 +258,12 @@ def build_tables(
         "entities": pd.DataFrame(entities),
         "themes": pd.DataFrame(themes),
         "doc_themes": pd.DataFrame(doc_themes),
+        "segment_themes": pd.DataFrame(segment_themes),
         "errors": pd.DataFrame(error_rows),
     }
+    tables["meetings"] = build_meetings(
+        tables["documents"], tables["mentions"], tables["entities"], tables["doc_themes"], tables["themes"]
+    )
     tables["runs"] = pd.DataFrame(
         [
             {
@@ -302,15 +307,20 @@ def link_places(entities: list[dict], mention_rows: list[dict], assignment: dict
 
 
 def assign_themes(
-    analysed: Sequence[AnalysedReport], *, random_state: int = 0
-) -> tuple[list[dict], list[dict]]:
-    """Fit the theme model on the reports' terms: theme rows and each report's theme weights."""
+    analysed: Sequence[AnalysedReport], *, random_state: int = 0, seed_themes="default"
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Fit the theme model on the reports' terms: theme rows, each report's and each paragraph's weights.
+
+    Paragraphs are the blank-line-separated blocks of the report text; their terms come from the stored text
+    with the report's mentions as entities (:func:`reportminer.themes.doc_with_entities`).
+    """
     usable = [a for a in analysed if a.terms]
     if len(usable) < 2:
-        return [], []
-    model = ThemeModel(n_themes="auto", random_state=random_state).fit([a.terms for a in usable])
+        return [], [], []
+    model = ThemeModel(n_themes="auto", random_state=random_state, seed_themes=seed_themes)
+    model.fit([a.terms for a in usable])
     weights = model.transform([a.terms for a in usable])
-    themes, doc_themes = [], []
+    themes, doc_themes, segment_themes = [], [], []
     strongest = weights.argmax(axis=1) if weights.size else []
     total = float(weights.sum()) or 1.0
     for j, theme in enumerate(model.themes_):
@@ -318,17 +328,30 @@ def assign_themes(
             {
                 "theme_id": theme.theme_id, "label": theme.label, "top_terms": ", ".join(theme.top_terms),
                 "n_docs": int(sum(1 for s, w in zip(strongest, weights, strict=True) if s == j and w[j] > 0)),
-                "weight": round(float(weights[:, j].sum()) / total, 4),
+                "weight": round(float(weights[:, j].sum()) / total, 4), "theme_key": theme.key,
+                "seed": theme.seed,
             }
         )  # fmt: skip
     for a, row in zip(usable, weights, strict=True):
-        order = sorted((j for j in range(len(row)) if row[j] > 0), key=lambda j: -row[j])
-        for rank, j in enumerate(order, 1):
-            doc_themes.append(
-                {"doc_id": a.report.doc_id, "theme_id": model.themes_[j].theme_id,
-                 "weight": round(float(row[j]), 4), "rank": rank}
-            )  # fmt: skip
-    return themes, doc_themes
+        doc_themes.extend(_theme_rows(row, model, doc_id=a.report.doc_id))
+    for a in usable:
+        spans = paragraph_spans(a.report.text)
+        doc = doc_with_entities(a.report.text, ((m.start_char, m.end_char, m.label) for m in a.mentions))
+        seg_weights = model.transform(segment_terms(doc, spans)) if spans else []
+        for n, ((start, end), row) in enumerate(zip(spans, seg_weights, strict=True), 1):
+            segment_themes.extend(
+                _theme_rows(row, model, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
+            )
+    return themes, doc_themes, segment_themes
+
+
+def _theme_rows(row, model: ThemeModel, **keys) -> list[dict]:
+    """Rows for one document's or paragraph's theme weights, strongest first (weights rounding to 0 left out)."""
+    order = sorted((j for j in range(len(row)) if round(float(row[j]), 4) > 0), key=lambda j: -row[j])
+    return [
+        {**keys, "theme_id": model.themes_[j].theme_id, "weight": round(float(row[j]), 4), "rank": rank}
+        for rank, j in enumerate(order, 1)
+    ]
 
 
 def _iso(d: date | None) -> str | None:

@@ -140,6 +140,8 @@ THEMES = _t(
         ("top_terms", "str", "Most characteristic terms, separated by ', '"),
         ("n_docs", "int", "Reports whose strongest theme this is"),
         ("weight", "float", "Share of the corpus' theme weight"),
+        ("theme_key", "str", "Stable theme id: the seed theme's id, else a slug of the label"),
+        ("seed", "bool", "True when the theme is a named seed theme (data/seed_themes.toml or a user file)"),
     ],
     ("theme_id",),
 )
@@ -189,6 +191,41 @@ RUNS = _t(
     ("run_id",),
 )
 
+MEETINGS = _t(
+    "meetings",
+    "One row per report that describes a meeting (OParl Meeting-like): who met where, when.",
+    [
+        ("meeting_id", "str", "Stable id: the report's doc_id and '-meeting'"),
+        ("doc_id", "str", "Report describing the meeting (documents.doc_id)"),
+        ("name", "str", "Name of the meeting: the report's title"),
+        ("start", "str", "Meeting date (ISO 8601): the date beside a meeting cue, else the report date"),
+        ("start_source", "str", "Where start came from: meeting_cue or report_date"),
+        ("place", "str", "Place or venue written with 'in'/'im' near the cue, else the most mentioned place"),
+        ("organisations", "str", "Organisations named in the report, first mention first, joined by ' | '"),
+        ("people", "str", "People named in the report, in order of first mention, separated by ' | '"),
+        ("themes", "str", "Labels of the report's strongest themes, separated by ' | '"),
+        ("cue", "str", "Word that marks the report as a meeting report (e.g. Vernetzungstreffen, tagte)"),
+        ("path", "str", "Source file, relative to the corpus folder"),
+    ],
+    ("meeting_id",),
+)
+
+SEGMENT_THEMES = _t(
+    "segment_themes",
+    "Theme weights of each paragraph (blank-line-separated block of documents.text) of a report.",
+    [
+        ("doc_id", "str", "Report"),
+        ("segment", "int", "Paragraph number in the report, from 1"),
+        ("start_char", "int", "Start offset of the paragraph into documents.text"),
+        ("end_char", "int", "End offset of the paragraph into documents.text"),
+        ("theme_id", "int", "Theme"),
+        ("weight", "float", "Share of the paragraph's theme weight"),
+        ("rank", "int", "1 for the paragraph's strongest theme"),
+    ],
+    ("doc_id", "segment", "theme_id"),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (DOCUMENTS, MENTIONS, ENTITIES, THEMES, DOC_THEMES, ERRORS, RUNS)
+    t.name: t
+    for t in (DOCUMENTS, MENTIONS, ENTITIES, THEMES, DOC_THEMES, ERRORS, RUNS, MEETINGS, SEGMENT_THEMES)
 }

@@ -6,7 +6,14 @@ pipeline (capitalisation heuristics) and uses lemmas/POS tags when the pipeline 
 
 ``ThemeModel`` follows scikit-learn's estimator contract: ``fit(list_of_term_lists)`` learns a TF-IDF
 vocabulary keyed by German Snowball stems and an NMF factorisation; with ``n_themes="auto"`` the number
-of themes is chosen by top-term stability across perturbed refits.
+of themes is chosen by a coherence (or stability) criterion.
+
+Seed themes (``data/seed_themes.toml`` or a user file, see :func:`load_seed_themes`) guide the model: the
+seed themes a corpus supports start as NMF components initialised from their terms, further themes are
+discovered beside them, and a learned theme dominated by a seed's terms keeps that seed's id and label.
+
+``paragraph_spans(text)`` and ``segment_terms(doc, spans)`` give the terms of each paragraph, so themes can
+be assigned per segment as well as per document.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import snowballstemmer
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
@@ -34,11 +42,15 @@ from sklearn.utils.validation import check_is_fitted
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "SeedTheme",
     "Theme",
     "ThemeModel",
     "content_terms",
     "evaluate_themes",
+    "load_seed_themes",
     "npmi_coherence",
+    "paragraph_spans",
+    "segment_terms",
     "stopwords",
     "theme_label",
 ]
@@ -145,6 +157,60 @@ def content_terms(doc) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Segments (paragraphs)
+# ---------------------------------------------------------------------------------------------------------
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the blank-line-separated blocks of ``text``, surrounding whitespace trimmed."""
+    spans, start = [], 0
+    for m in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = m.start() if m else len(text)
+        block = text[start:end]
+        if block.strip():
+            lead = len(block) - len(block.lstrip())
+            spans.append((start + lead, start + len(block.rstrip())))
+        if m:
+            start = m.end()
+    return spans
+
+
+def segment_terms(doc, spans: Sequence[tuple[int, int]]) -> list[list[str]]:
+    """:func:`content_terms` of each character span of ``doc`` (e.g. :func:`paragraph_spans` of its text)."""
+    out = []
+    for start, end in spans:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        out.append(content_terms(span.as_doc()) if span is not None and len(span) else [])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _blank_pipeline():
+    import spacy
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def doc_with_entities(text: str, entity_spans: Iterable[tuple[int, int, str]] = ()):
+    """A tokenised, sentence-split Doc of ``text`` whose ``ents`` are ``(start_char, end_char, label)``:
+    for term extraction from stored text and mentions when the analysed Doc is gone."""
+    from spacy.util import filter_spans
+
+    doc = _blank_pipeline()(text)
+    ents = []
+    for start, end, label in entity_spans:
+        span = doc.char_span(int(start), int(end), label=str(label), alignment_mode="expand")
+        if span is not None and len(span):
+            ents.append(span)
+    doc.ents = filter_spans(ents)
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Stemming (feature keys) and labels
 # ---------------------------------------------------------------------------------------------------------
 
@@ -191,11 +257,124 @@ def theme_label(top_terms: Sequence[str], *, n_bigram_window: int = 5) -> str:
 
 @dataclass
 class Theme:
-    """One learned theme."""
+    """One learned theme; ``key`` is its stable id (the seed theme's id, else a slug of the label)."""
 
     theme_id: int
     label: str
     top_terms: list[str] = field(default_factory=list)
+    key: str = ""
+    seed: bool = False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Seed themes
+# ---------------------------------------------------------------------------------------------------------
+
+#: a single-word seed stem at least this long also matches compounds ending in it ("jugendbeteiligung")
+_MIN_SUFFIX_STEM = 6
+#: weight of a compound or phrase that only contains a seed term, relative to an exact match
+_PARTIAL_MATCH = 0.5
+#: a learned theme is named after a seed when the seed's terms carry this share of its top-term weight
+_SEED_MIN_SHARE = 0.2
+#: top terms of a learned theme looked at when naming it after a seed
+_SEED_NAMING_TERMS = 20
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class SeedTheme:
+    """A named theme given in advance: stable ``key`` (slug), ``label`` and German seed ``terms``."""
+
+    key: str
+    label: str
+    terms: tuple[str, ...]
+
+
+def slugify(text: str) -> str:
+    """``"Klimaschutz und Mobilität"`` -> ``"klimaschutz-und-mobilitaet"`` (German umlauts spelt out)."""
+    text = text.lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    return _SLUG_RE.sub("-", text).strip("-")
+
+
+def load_seed_themes(source="default") -> list[SeedTheme]:
+    """Seed themes from ``source``: ``"default"`` (the shipped ``data/seed_themes.toml``), ``None`` (none),
+    a TOML file path, or a mapping ``{"theme": [{"id", "label", "terms"}, ...]}`` / ``{id: {"label", "terms"}}``
+    / a list of such dicts or :class:`SeedTheme`. Raises :class:`~reportminer.errors.InputError` when the
+    file or an entry is malformed.
+    """
+    import tomllib
+
+    from reportminer.errors import InputError
+
+    if source is None or source is False:
+        return []
+    if isinstance(source, str) and source == "default":
+        text = resources.files("reportminer").joinpath("data/seed_themes.toml").read_text(encoding="utf-8")
+        source = tomllib.loads(text)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        try:
+            source = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"seed themes file {path} cannot be read ({exc.strerror or exc})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"seed themes file {path} is not valid TOML: {exc}") from exc
+    if isinstance(source, dict):
+        if "theme" in source:
+            entries = list(source["theme"])
+        else:
+            entries = [
+                dict(v, id=k) if isinstance(v, dict) else {"id": k, "terms": v} for k, v in source.items()
+            ]
+    else:
+        entries = list(source)
+    seeds: list[SeedTheme] = []
+    for n, entry in enumerate(entries, 1):
+        if isinstance(entry, SeedTheme):
+            seeds.append(entry)
+            continue
+        if not isinstance(entry, dict) or not entry.get("terms"):
+            raise InputError(f"seed theme {n} needs a list of terms (and an id and label): {entry!r}")
+        label = str(entry.get("label") or entry.get("id") or "").strip()
+        key = slugify(str(entry.get("id") or label))
+        if not key:
+            raise InputError(f"seed theme {n} needs an id or a label: {entry!r}")
+        terms = entry["terms"]
+        if isinstance(terms, str):
+            terms = [terms]
+        terms = tuple(dict.fromkeys(" ".join(str(t).lower().split()) for t in terms if str(t).strip()))
+        seeds.append(SeedTheme(key=key, label=label or key, terms=terms))
+    keys = [s.key for s in seeds]
+    if len(set(keys)) != len(keys):
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        raise InputError(f"seed theme ids must be unique; repeated: {', '.join(dupes)}")
+    return seeds
+
+
+def _seed_vectors(seeds: Sequence[SeedTheme], vocab: Sequence[str]) -> np.ndarray:
+    """Seeds x features matrix: 1 where a feature is a seed term's stem, :data:`_PARTIAL_MATCH` where a
+    feature is a compound ending in a (long enough) single-word seed stem or a phrase containing one."""
+    out = np.zeros((len(seeds), len(vocab)))
+    index = {k: j for j, k in enumerate(vocab)}
+    for i, seed in enumerate(seeds):
+        stems = {_stem_term(t) for t in seed.terms}
+        singles = {s for s in stems if " " not in s}
+        for stem in stems:
+            if stem in index:
+                out[i, index[stem]] = 1.0
+        for j, key in enumerate(vocab):
+            if out[i, j]:
+                continue
+            words = key.split(" ")
+            if len(words) > 1:
+                hit = any(w in singles for w in words)
+            else:
+                hit = any(len(s) >= _MIN_SUFFIX_STEM and key.endswith(s) for s in singles)
+            if hit:
+                out[i, j] = _PARTIAL_MATCH
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -305,9 +484,18 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     ``n_stability_runs`` 80 % subsamples; ``"product"``: quality x stability. Ties (within
     1e-6) go to fewer themes. ``beta_loss="kullback-leibler"`` switches NMF to the "mu" solver.
 
+    ``seed_themes`` (``"default"``: the shipped ``data/seed_themes.toml``; a TOML path, a mapping or list as
+    :func:`load_seed_themes` reads; ``None``: no seeds): each seed theme whose terms occur in at least
+    ``min_seed_docs`` documents (one in a corpus under five) becomes an NMF component initialised from its terms (the other
+    components start from NNDSVDa); in auto mode the criterion only chooses how many themes to add. After
+    fitting, themes are matched one-to-one to the seeds whose terms carry the largest share (at least 20 %)
+    of their top-term weight: those take the seed's label, ``key`` and ``theme_id`` (its position in the seed
+    list); the others are labelled from their top terms with ids after the seeds'.
+
     Fitted attributes: ``vectorizer_``, ``nmf_`` (None when no theme can be learned), ``n_themes_``,
     ``components_`` (themes x features), ``themes_`` (list of :class:`Theme`), ``feature_names_``,
-    ``k_scores_`` (dict k -> criterion score, auto mode only).
+    ``k_scores_`` (dict k -> criterion score, auto mode only), ``seeds_`` (the loaded seed themes),
+    ``seed_support_`` (seed key -> documents containing its terms).
     """
 
     def __init__(
@@ -323,6 +511,9 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         k_criterion="coherence",
         n_stability_runs=3,
         max_features=None,
+        seed_themes="default",
+        min_seed_docs=3,
+        seed_boost=3.0,
     ):
         self.n_themes = n_themes
         self.min_themes = min_themes
@@ -335,6 +526,9 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         self.k_criterion = k_criterion
         self.n_stability_runs = n_stability_runs
         self.max_features = max_features
+        self.seed_themes = seed_themes
+        self.min_seed_docs = min_seed_docs
+        self.seed_boost = seed_boost
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -342,11 +536,11 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     def _keys(X: Iterable[Sequence[str]]) -> list[list[str]]:
         return [[_stem_term(t) for t in terms if t] for terms in X]
 
-    def _make_nmf(self, k: int, seed: int) -> NMF:
+    def _make_nmf(self, k: int, seed: int, init: str = "nndsvda") -> NMF:
         kl = self.beta_loss != "frobenius"
         return NMF(
             n_components=k,
-            init="nndsvda",
+            init=init,
             solver="mu" if kl else "cd",
             beta_loss=self.beta_loss,
             max_iter=400 if kl else 300,
@@ -354,7 +548,47 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             random_state=seed,
         )
 
-    def _choose_k(self, V, k_values: list[int]) -> int:
+    def _fit_nmf(self, V, k: int, seed: int, S: np.ndarray | None = None) -> NMF:
+        """NMF with ``k`` components on ``V``; the first ``len(S)`` start from the seed rows ``S``."""
+        n_seeds = 0 if S is None else min(len(S), k)
+        small = k > min(V.shape)  # NNDSVD needs k <= min(n_samples, n_features)
+        if not n_seeds:
+            return self._make_nmf(k, seed, "random" if small else "nndsvda").fit(V)
+        from scipy.optimize import linear_sum_assignment
+        from sklearn.decomposition._nmf import _initialize_nmf
+
+        W, H = _initialize_nmf(V, k, init="random" if small else "nndsvda", random_state=seed)
+        W, H = W.astype(V.dtype), H.astype(V.dtype)
+        S = S[:n_seeds]
+        # the NNDSVDa components closest to the seeds make way for them; the rest start the free themes
+        norms = np.linalg.norm(H, axis=1, keepdims=True) * np.linalg.norm(S, axis=1, keepdims=True).T
+        sim = np.divide(H @ S.T, norms, out=np.zeros((k, n_seeds)), where=norms > 0)
+        rows, cols = linear_sum_assignment(-sim)
+        slot = dict(zip(cols.tolist(), rows.tolist(), strict=True))
+        order = [slot[i] for i in range(n_seeds)] + [r for r in range(k) if r not in set(rows.tolist())]
+        W, H = W[:, order].copy(), H[order].copy()
+        eps = float(V.sum()) / (V.shape[0] * V.shape[1]) * 0.1 or 1e-6
+        for i in range(n_seeds):
+            h = S[i] / np.linalg.norm(S[i]) * max(float(np.linalg.norm(H[i])), 1e-3)
+            w = np.asarray(V @ h).ravel() / float(h @ h)
+            H[i] = np.maximum(h, eps)
+            W[:, i] = np.maximum(w, eps)
+        return self._make_nmf(k, seed, "custom").fit(V, W=W, H=H)
+
+    def _seed_rows(self, B, vocab) -> tuple[np.ndarray | None, list[int]]:
+        """Seed vectors of the seeds the corpus supports, most supported first (support ties: file order)."""
+        if not self.seeds_:
+            return None, []
+        M = _seed_vectors(self.seeds_, vocab)
+        support = (np.asarray(B @ (M.T >= 1.0).astype(np.float64)) > 0).sum(axis=0)
+        self.seed_support_ = {s.key: int(n) for s, n in zip(self.seeds_, support, strict=True)}
+        min_docs = int(self.min_seed_docs) if B.shape[0] >= 5 else 1
+        active = sorted(
+            (i for i in range(len(self.seeds_)) if support[i] >= min_docs), key=lambda i: -support[i]
+        )
+        return (M[active] if active else None), active
+
+    def _choose_k(self, V, k_values: list[int], S: np.ndarray | None = None) -> int:
         """Score each candidate k on the full matrix ``V`` and return the best (ties -> fewer themes)."""
         if self.k_criterion not in ("coherence", "stability", "product"):
             raise ValueError(
@@ -369,7 +603,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         ]
         scores: dict[int, float] = {}
         for k in k_values:
-            ref = _top_indices(self._make_nmf(k, self.random_state).fit(V).components_, self.n_top_terms)
+            ref = _top_indices(self._fit_nmf(V, k, self.random_state, S).components_, self.n_top_terms)
             score = 1.0
             if self.k_criterion in ("coherence", "product"):
                 npmi = _npmi_from_matrix(B, ref)
@@ -378,11 +612,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             if self.k_criterion in ("stability", "product"):
                 agreements = []
                 for run, idx in enumerate(samples):
-                    sub = V[idx]
-                    nmf = self._make_nmf(k, self.random_state + run + 1)
-                    if k > min(sub.shape):  # nndsvda needs k <= min(n_samples, n_features)
-                        nmf.set_params(init="random")
-                    nmf.fit(sub)
+                    nmf = self._fit_nmf(V[idx], k, self.random_state + run + 1, S)
                     agreements.append(_topic_agreement(ref, _top_indices(nmf.components_, self.n_top_terms)))
                 score *= float(np.mean(agreements))
             scores[k] = score
@@ -433,35 +663,76 @@ class ThemeModel(TransformerMixin, BaseEstimator):
                 self.vectorizer_ = vec
                 break
 
+        self.seeds_ = load_seed_themes(self.seed_themes)
+        self.seed_support_ = {}
         if self.vectorizer_ is None or V is None or V.nnz == 0:
             self.feature_names_ = np.array([], dtype=object)
             self.n_themes_ = 0
             self.components_ = np.zeros((0, 0))
             self.themes_ = []
+            self.feature_weights_ = np.ones(0)
             return self
 
         vocab = self.vectorizer_.get_feature_names_out()
         self.feature_names_ = np.array([surfaces[k].most_common(1)[0][0] for k in vocab], dtype=object)
         n_docs = int((V.getnnz(axis=1) > 0).sum())
         upper = min(int(self.max_themes), n_docs - 1, V.shape[1])
+        S, active = self._seed_rows((V > 0).astype(np.float64), vocab) if n_docs >= 2 else (None, [])
+        self.feature_weights_ = np.ones(V.shape[1])
+        if S is not None:  # seed terms weigh more, so the seeded components keep to them
+            self.feature_weights_ += (float(self.seed_boost) - 1.0) * S.max(axis=0)
+            V = V @ sparse.diags(self.feature_weights_)
         if self.n_themes == "auto":
             if n_docs < 2:
                 k = 1
             elif upper < self.min_themes:
                 k = max(1, upper)
             else:
-                k = self._choose_k(V, list(range(int(self.min_themes), upper + 1)))
+                lowest = max(int(self.min_themes), min(len(active), upper))
+                k = self._choose_k(V, list(range(lowest, upper + 1)), S)
         else:
             k = max(1, min(int(self.n_themes), n_docs, V.shape[1]))
-        self.nmf_ = self._make_nmf(k, self.random_state).fit(V)
+        self.nmf_ = self._fit_nmf(V, k, self.random_state, S)
         self.n_themes_ = k
         self.components_ = self.nmf_.components_
-        top = _top_indices(self.components_, self.n_top_terms)
-        self.themes_ = []
-        for i, idx in enumerate(top):
-            terms = [str(self.feature_names_[j]) for j in idx if self.components_[i, j] > 0]
-            self.themes_.append(Theme(theme_id=i, label=theme_label(terms), top_terms=terms))
+        self.themes_ = self._name_themes(vocab)
         return self
+
+    def _name_themes(self, vocab) -> list[Theme]:
+        """Themes for the learned components: seed-dominated ones take the seed's name, the rest get labels."""
+        from scipy.optimize import linear_sum_assignment
+
+        H = self.components_
+        named: dict[int, int] = {}  # component -> seed index
+        if self.seeds_ and len(H):
+            M = _seed_vectors(self.seeds_, vocab)
+            share = np.zeros((len(H), len(self.seeds_)))
+            for i, idx in enumerate(_top_indices(H, _SEED_NAMING_TERMS)):
+                mass = H[i, idx]
+                if mass.sum() > 0:
+                    share[i] = (M[:, idx] @ mass) / mass.sum()
+            share[share < _SEED_MIN_SHARE] = 0.0  # match only eligible pairs, then maximise the total share
+            rows, cols = linear_sum_assignment(-share)
+            named = {
+                int(r): int(c) for r, c in zip(rows, cols, strict=True) if share[r, c] >= _SEED_MIN_SHARE
+            }
+        themes, used = [], {s.key for s in self.seeds_}
+        next_id = len(self.seeds_)
+        for i, idx in enumerate(_top_indices(H, self.n_top_terms)):
+            terms = [str(self.feature_names_[j]) for j in idx if H[i, j] > 0]
+            if i in named:
+                seed = self.seeds_[named[i]]
+                themes.append(Theme(named[i], seed.label, terms, key=seed.key, seed=True))
+                continue
+            label = theme_label(terms)
+            key = base = slugify(label) or f"theme-{next_id}"
+            n = 2
+            while key in used:
+                key, n = f"{base}-{n}", n + 1
+            used.add(key)
+            themes.append(Theme(next_id, label, terms, key=key))
+            next_id += 1
+        return themes
 
     def transform(self, X) -> np.ndarray:
         """Documents x themes weights; each non-zero row sums to 1 (all-zero rows stay zero)."""
@@ -469,7 +740,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         docs = list(X)
         if self.nmf_ is None:
             return np.zeros((len(docs), self.n_themes_))
-        V = self.vectorizer_.transform(self._keys(docs))
+        V = self.vectorizer_.transform(self._keys(docs)) @ sparse.diags(self.feature_weights_)
         W = self.nmf_.transform(V)
         sums = W.sum(axis=1, keepdims=True)
         return np.divide(W, sums, out=np.zeros_like(W), where=sums > 0)
