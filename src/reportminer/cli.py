@@ -49,40 +49,82 @@ def run(
         typer.Option(help="spaCy model: package name or path (default: de_core_news_md, else bundled)"),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Reports per Prefect task")] = 32,
+    engine: Annotated[
+        str,
+        typer.Option(help="prefect: run as a Prefect flow (tracked in the Prefect UI); local: plain Python"),
+    ] = "prefect",
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's and reportminer's logs")
     ] = False,
 ) -> None:
-    """Analyse every report in CORPUS and write tables (Parquet, CSV, SQLite) to OUT."""
+    """Analyse every report in CORPUS and write tables (Parquet, CSV, SQLite) to OUT.
+
+    Without a Prefect server (PREFECT_API_URL unset) Prefect starts a temporary local one. If Prefect
+    cannot be reached or started, the run goes on with the local engine and says so.
+    """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    _prepare_prefect(verbose)
-    import reportminer_flows.reportminer_flow as flow_module
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    if engine not in ("prefect", "local"):
+        _fail(f"unknown --engine {engine!r}; use prefect or local")
     if not corpus.exists():
         _fail(f"corpus folder {corpus} does not exist; pass a folder of .txt/.md/.html/.pdf/.docx reports")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from reportminer.pipeline import run_pipeline
+
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=False,
     ) as progress:  # fmt: skip
-        bar = progress.add_task("starting Prefect", total=None)
+        bar = progress.add_task("starting Prefect" if engine == "prefect" else "starting", total=None)
+        started = False
 
         def hook(done: int, total: int) -> None:
+            nonlocal started
+            started = True
             progress.update(bar, description="analysing reports", completed=done, total=total)
 
-        flow_module.progress_hook = hook
+        def local() -> object:
+            return run_pipeline(corpus, out, model=model, batch_size=batch_size, progress=hook)
+
         try:
-            summary = flow_module.reportminer_flow(
-                corpus=str(corpus), out=str(out), model=model, batch_size=batch_size
-            )
+            if engine == "local":
+                summary = local()
+            else:
+                summary = _run_prefect(corpus, out, model, batch_size, hook, verbose, lambda: started, local)
         except ReportminerError as exc:
             progress.stop()
             _fail(str(exc))
-        finally:
-            flow_module.progress_hook = None
     _print_summary(summary)
+
+
+def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local):
+    """The Prefect flow; falls back to ``local`` when Prefect fails before the flow's work began."""
+    _prepare_prefect(verbose)
+    try:
+        import reportminer_flows.reportminer_flow as flow_module
+    except ImportError as exc:  # prefect missing or broken
+        console.print(f"[yellow]Prefect unavailable ({exc}); running locally[/]", soft_wrap=True)
+        return local()
+    flow_module.progress_hook = hook
+    try:
+        return flow_module.reportminer_flow(
+            corpus=str(corpus), out=str(out), model=model, batch_size=batch_size
+        )
+    except ReportminerError:
+        raise
+    except Exception as exc:
+        if started():
+            raise
+        console.print(
+            f"[yellow]Prefect could not be reached or started ({type(exc).__name__}: {exc}); "
+            "running locally without Prefect tracking[/]",
+            soft_wrap=True,
+        )
+        return local()
+    finally:
+        flow_module.progress_hook = None
 
 
 def _print_summary(summary) -> None:

@@ -404,3 +404,68 @@ def list_reports(corpus: Path) -> list[Path]:
         raise
     except OSError as exc:
         raise ReportminerError(f"cannot list {corpus}: {exc}") from exc
+
+
+def analyse_with_model(
+    reports: list[Report], model: str | None
+) -> tuple[list[AnalysedReport], list[ErrorRecord]]:
+    """``analyse_reports`` with the pipeline ``model`` resolves to (loaded once per process)."""
+    from reportminer.nlp import load_pipeline, model_name
+
+    nlp = load_pipeline(model)
+    return analyse_reports(reports, nlp, model=model_name(nlp))
+
+
+@dataclass
+class Steps:
+    """The stages ``run_pipeline`` calls; the Prefect flow passes its tasks, which wrap these same functions."""
+
+    read: Callable = read_reports
+    analyse: Callable = analyse_with_model
+    build: Callable = build_tables
+    write: Callable = None  # type: ignore[assignment]  # store.write_tables, set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.write is None:
+            from reportminer.store import write_tables
+
+            self.write = write_tables
+
+
+def run_pipeline(
+    corpus: Path,
+    out: Path,
+    *,
+    model: str | None = None,
+    batch_size: int = 32,
+    progress: Callable[[int, int], None] | None = None,
+    steps: Steps | None = None,
+) -> RunSummary:
+    """Analyse every report under ``corpus`` and write the tables to ``out``, batch by batch."""
+    from reportminer.nlp import load_pipeline, model_name, resolve_model
+    from reportminer.store import check_writable
+
+    steps = steps or Steps()
+    corpus, out = Path(corpus), Path(out)
+    check_writable(out)  # fail before any work is done
+    choice = resolve_model(model)
+    nlp = load_pipeline(model)
+    run = RunInfo(
+        run_id=new_run_id(), started_at=utc_now(), corpus=str(corpus),
+        model=model_name(nlp), model_source=choice.source,
+    )  # fmt: skip
+    paths = list_reports(corpus)
+    if progress:
+        progress(0, len(paths))
+    analysed: list[AnalysedReport] = []
+    errors: list[ErrorRecord] = []
+    for i in range(0, len(paths), batch_size):
+        reports, read_errors = steps.read(paths[i : i + batch_size], corpus)
+        done, nlp_errors = steps.analyse(reports, model)
+        analysed.extend(done)
+        errors.extend(read_errors + nlp_errors)
+        if progress:
+            progress(min(i + batch_size, len(paths)), len(paths))
+    tables = steps.build(analysed, errors, run)
+    written = steps.write(tables, out)
+    return summarise(written, out, errors)

@@ -59,6 +59,14 @@ def check_writable(out_dir: Path) -> None:
         ) from exc
 
 
+def remove_stale_temp_files(out_dir: Path) -> None:
+    """Delete temporary files a killed run left behind (the finished files were never touched)."""
+    for folder in (out_dir, out_dir / "parquet", out_dir / "csv"):
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+
 def read_runs(out_dir: Path) -> pd.DataFrame:
     """Run history stored in an output folder (empty when there is none)."""
     path = Path(out_dir) / "parquet" / "runs.parquet"
@@ -74,6 +82,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
     """
     out_dir = Path(out_dir)
     check_writable(out_dir)
+    remove_stale_temp_files(out_dir)
     tables = dict(tables)
     history = read_runs(out_dir)
     new_runs = TABLES["runs"].conform(tables.get("runs"))
