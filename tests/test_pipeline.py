@@ -130,3 +130,9 @@ def test_seed_places_carry_official_keys(corpus_tables):
     assert city["place_kind"] == "place" and city["state"] == "Sachsen" and city["geonames_id"] > 0
     assert pd.isna(city["district_key"])
     assert places.loc["Westsachsen", "place_kind"] == "unlinked"
+
+
+def test_theme_labels_are_unique_on_the_sample_corpus(corpus_tables):
+    tables, _ = corpus_tables
+    labels = list(tables["themes"]["label"])
+    assert len(labels) == len(set(labels)), labels

@@ -56,8 +56,14 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's and reportminer's logs")
     ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Analyse every report again, ignoring the cache of earlier runs")
+    ] = False,
 ) -> None:
     """Analyse every report in CORPUS and write tables (Parquet, CSV, SQLite) to OUT.
+
+    Incremental: reports analysed by an earlier run into OUT (same content, model and reportminer
+    version) come from OUT/cache; only new and changed ones are analysed. --full analyses all again.
 
     Without a Prefect server (PREFECT_API_URL unset) Prefect starts a temporary local one. If Prefect
     cannot be reached or started, the run goes on with the local engine and says so.
@@ -86,20 +92,22 @@ def run(
             progress.update(bar, description="analysing reports", completed=done, total=total)
 
         def local() -> object:
-            return run_pipeline(corpus, out, model=model, batch_size=batch_size, progress=hook)
+            return run_pipeline(corpus, out, model=model, batch_size=batch_size, progress=hook, full=full)
 
         try:
             if engine == "local":
                 summary = local()
             else:
-                summary = _run_prefect(corpus, out, model, batch_size, hook, verbose, lambda: started, local)
+                summary = _run_prefect(
+                    corpus, out, model, batch_size, hook, verbose, lambda: started, local, full=full
+                )
         except ReportminerError as exc:
             progress.stop()
             _fail(str(exc))
     _print_summary(summary)
 
 
-def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local):
+def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local, *, full=False):
     """The Prefect flow; falls back to ``local`` when Prefect fails before the flow's work began."""
     _prepare_prefect(verbose)
     try:
@@ -110,7 +118,7 @@ def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local):
     flow_module.progress_hook = hook
     try:
         return flow_module.reportminer_flow(
-            corpus=str(corpus), out=str(out), model=model, batch_size=batch_size
+            corpus=str(corpus), out=str(out), model=model, batch_size=batch_size, full=full
         )
     except ReportminerError:
         raise
@@ -132,6 +140,11 @@ def _print_summary(summary) -> None:
     table = Table(title=f"reportminer run {summary.run_id}", show_header=False)
     for key, value in [
         ("documents", summary.n_documents),
+        (
+            "new/changed/unchanged/removed",
+            f"{summary.n_new}/{summary.n_changed}/{summary.n_unchanged}/{summary.n_removed}"
+            f" ({summary.n_analysed} analysed, the others from the cache)",
+        ),
         ("entity mentions", summary.n_mentions),
         ("distinct entities", summary.n_entities),
         ("dates", summary.n_dates),
@@ -476,6 +489,72 @@ def summarize(
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
     console.print(f"summary written to {output}", highlight=False)
+
+
+# -- schedules: thin wrappers around reportminer_flows.serve ---------------------------------------------
+
+CronOption = Annotated[str, typer.Option(help="Schedule as a cron expression (default: Mondays 06:00)")]
+
+
+def _flow_schedules(verbose: bool = True):
+    """The flows' schedule module; a clear message when Prefect or its server is missing."""
+    _prepare_prefect(verbose)
+    if not os.environ.get("PREFECT_API_URL"):
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():
+            _fail(
+                "schedules need a Prefect server: start one with `prefect server start`, then "
+                "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (or `prefect config set PREFECT_API_URL=...`)"
+            )
+    try:
+        import reportminer_flows.serve as schedules
+    except ImportError as exc:
+        _fail(f"Prefect is not available ({exc}); install reportminer with its dependencies")
+    return schedules
+
+
+@app.command()
+def serve(
+    corpus: Annotated[Path, typer.Argument(help="Folder of reports to analyse on each run")] = Path("corpus"),
+    cron: CronOption = "0 6 * * 1",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for the tables")] = Path("outputs"),
+    model: Annotated[str | None, typer.Option(help="spaCy model: package name or path")] = None,
+    name: Annotated[str, typer.Option(help="Deployment name in the Prefect UI")] = "reportminer-scheduled",
+) -> None:
+    """Run the flow on a schedule from this process (incremental runs over CORPUS into OUT) until Ctrl+C."""
+    if not corpus.exists():
+        _fail(f"corpus folder {corpus} does not exist; pass a folder of .txt/.md/.html/.pdf/.docx reports")
+    schedules = _flow_schedules()
+    console.print(f"serving {name!r}: {corpus} → {out} on {cron!r} (Ctrl+C to stop)", highlight=False)
+    schedules.serve(corpus, out, cron, model, name=name)
+
+
+@app.command()
+def deploy(
+    corpus: Annotated[Path, typer.Argument(help="Folder of reports, as the worker sees it")] = Path("corpus"),
+    pool: Annotated[
+        str, typer.Option("--pool", help="Prefect work pool whose workers run the flow")
+    ] = "default",
+    cron: CronOption = "0 6 * * 1",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder, as the worker sees it")] = Path(
+        "outputs"
+    ),
+    model: Annotated[str | None, typer.Option(help="spaCy model: package name or path")] = None,
+    name: Annotated[str, typer.Option(help="Deployment name in the Prefect UI")] = "reportminer-scheduled",
+) -> None:
+    """Register the scheduled flow with a Prefect server for a work pool (like `prefect deploy` with prefect.yaml)."""
+    schedules = _flow_schedules()
+    try:
+        deployment_id = schedules.deploy(corpus, out, cron, model, work_pool=pool, name=name)
+    except Exception as exc:  # Prefect's errors (no server, unknown pool) as one line
+        _fail(f"could not register the deployment ({type(exc).__name__}: {exc})")
+        raise  # not reached
+    console.print(
+        f"deployment reportminer/{name} ({deployment_id}) scheduled {cron!r}; "
+        f"start a worker with `prefect worker start --pool {pool}`",
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -106,7 +106,26 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
                 abbreviation=abbreviation,
             )
         )
-    return mentions
+    return mentions + _abbreviation_mentions(doc, mentions, sentences, source)
+
+
+def _abbreviation_mentions(doc: Doc, mentions: list[Mention], sentences, source: str) -> list[Mention]:
+    """Later uses of an abbreviation the report introduced ("… Gemeindetag (SSG) … der SSG berät"),
+    where the model did not tag them itself."""
+    introduced = {m.abbreviation: m for m in mentions if m.abbreviation}
+    if not introduced:
+        return []
+    covered = {i for m in mentions for i in range(m.start_char, m.end_char)}
+    extra = []
+    for token in doc:
+        full = introduced.get(token.text)
+        if full is None or token.idx in covered or token.idx < full.end_char:
+            continue
+        extra.append(
+            Mention(full.label, token.text, token.idx, token.idx + len(token.text),
+                    sentences.text_at(token.idx), source, value=token.text)
+        )  # fmt: skip
+    return extra
 
 
 _ABBREVIATION = re.compile(r"\s*\(([A-ZÄÖÜ][A-Za-zÄÖÜäöü&]{1,9})\)")

@@ -28,7 +28,15 @@ from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.meetings import build_meetings
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
 from reportminer.schema import TABLES
-from reportminer.themes import ThemeModel, content_terms, doc_with_entities, paragraph_spans, segment_terms
+from reportminer.themes import (
+    ThemeModel,
+    content_terms,
+    doc_with_entities,
+    match_themes,
+    paragraph_spans,
+    segment_terms,
+    theme_drift,
+)
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +218,13 @@ class RunInfo:
     model_source: str
     version: str = __version__
     t0: float = field(default_factory=time.perf_counter)
+    # incremental runs: documents compared with the previous run's documents table (path -> sha256),
+    # and how many reports went through spaCy in this run (the others came from the cache)
+    n_new: int | None = None
+    n_changed: int | None = None
+    n_unchanged: int | None = None
+    n_removed: int | None = None
+    n_analysed: int | None = None
 
 
 def build_tables(
@@ -218,8 +233,12 @@ def build_tables(
     run: RunInfo,
     *,
     random_state: int = 0,
+    previous_themes: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Corpus-level results (merged entities, themes) and every output table, conformed to the schema."""
+    """Corpus-level results (merged entities, themes) and every output table, conformed to the schema.
+
+    ``previous_themes`` (the themes table of the previous run over the same output folder) keeps theme ids
+    stable and feeds the ``theme_drift`` table (see :func:`assign_themes`)."""
     analysed = sorted(analysed, key=lambda a: a.report.path)
     documents, mention_rows = [], []
     for a in analysed:
@@ -250,7 +269,9 @@ def build_tables(
             row["entity_id"] = assignment[i]
             row["value"] = names[assignment[i]]
 
-    themes, doc_themes, segment_themes = assign_themes(analysed, random_state=random_state)
+    themes, doc_themes, segment_themes, drift = assign_themes(
+        analysed, random_state=random_state, previous_themes=previous_themes
+    )
     error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
     tables = {
         "documents": pd.DataFrame(documents),
@@ -259,23 +280,30 @@ def build_tables(
         "themes": pd.DataFrame(themes),
         "doc_themes": pd.DataFrame(doc_themes),
         "segment_themes": pd.DataFrame(segment_themes),
+        "theme_drift": pd.DataFrame([row | {"run_id": run.run_id} for row in drift]),
         "errors": pd.DataFrame(error_rows),
     }
     tables["meetings"] = build_meetings(
         tables["documents"], tables["mentions"], tables["entities"], tables["doc_themes"], tables["themes"]
     )
-    tables["runs"] = pd.DataFrame(
-        [
-            {
-                "run_id": run.run_id, "started_at": run.started_at, "finished_at": utc_now(),
-                "corpus": run.corpus, "n_documents": len(documents), "n_errors": len(errors),
-                "n_mentions": len(mention_rows), "n_entities": len(entities), "n_themes": len(themes),
-                "model": run.model, "model_source": run.model_source, "version": run.version,
-                "seconds": round(time.perf_counter() - run.t0, 3),
-            }
-        ]
+    tables["runs"] = run_row(
+        run, n_documents=len(documents), n_errors=len(errors), n_mentions=len(mention_rows),
+        n_entities=len(entities), n_themes=len(themes),
     )  # fmt: skip
     return {name: TABLES[name].conform(df) for name, df in tables.items()}
+
+
+def run_row(run: RunInfo, **counts: int) -> pd.DataFrame:
+    """The ``runs`` row of a run; ``counts``: n_documents, n_errors, n_mentions, n_entities, n_themes."""
+    row = {
+        "run_id": run.run_id, "started_at": run.started_at, "finished_at": utc_now(), "corpus": run.corpus,
+        **counts,
+        "model": run.model, "model_source": run.model_source, "version": run.version,
+        "seconds": round(time.perf_counter() - run.t0, 3),
+        "n_new": run.n_new, "n_changed": run.n_changed, "n_unchanged": run.n_unchanged,
+        "n_removed": run.n_removed, "n_analysed": run.n_analysed,
+    }  # fmt: skip
+    return TABLES["runs"].conform(pd.DataFrame([row]))
 
 
 def link_places(entities: list[dict], mention_rows: list[dict], assignment: dict[int, str]) -> None:
@@ -307,23 +335,33 @@ def link_places(entities: list[dict], mention_rows: list[dict], assignment: dict
 
 
 def assign_themes(
-    analysed: Sequence[AnalysedReport], *, random_state: int = 0, seed_themes="default"
-) -> tuple[list[dict], list[dict], list[dict]]:
-    """Fit the theme model on the reports' terms: theme rows, each report's and each paragraph's weights.
+    analysed: Sequence[AnalysedReport],
+    *,
+    random_state: int = 0,
+    seed_themes="default",
+    previous_themes: pd.DataFrame | None = None,
+) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """Fit the theme model on the reports' terms: theme rows, each report's and each paragraph's weights, and
+    the drift rows (``theme_drift`` without ``run_id``).
 
     Paragraphs are the blank-line-separated blocks of the report text; their terms come from the stored text
-    with the report's mentions as entities (:func:`reportminer.themes.doc_with_entities`).
+    with the report's mentions as entities (:func:`reportminer.themes.doc_with_entities`). With
+    ``previous_themes`` (the previous run's themes table) a theme that continues an old one keeps its
+    ``theme_id``, key and label (:func:`reportminer.themes.match_themes`); the drift rows say which themes
+    are new, grown, shrunk, stable or faded (:func:`reportminer.themes.theme_drift`).
     """
     usable = [a for a in analysed if a.terms]
     if len(usable) < 2:
-        return [], [], []
+        return [], [], [], theme_drift([], previous_themes)
     model = ThemeModel(n_themes="auto", random_state=random_state, seed_themes=seed_themes)
     model.fit([a.terms for a in usable])
+    found = match_themes(model.themes_, previous_themes)
+    ids = [t.theme_id for t in found]
     weights = model.transform([a.terms for a in usable])
     themes, doc_themes, segment_themes = [], [], []
     strongest = weights.argmax(axis=1) if weights.size else []
     total = float(weights.sum()) or 1.0
-    for j, theme in enumerate(model.themes_):
+    for j, theme in enumerate(found):
         themes.append(
             {
                 "theme_id": theme.theme_id, "label": theme.label, "top_terms": ", ".join(theme.top_terms),
@@ -333,23 +371,23 @@ def assign_themes(
             }
         )  # fmt: skip
     for a, row in zip(usable, weights, strict=True):
-        doc_themes.extend(_theme_rows(row, model, doc_id=a.report.doc_id))
+        doc_themes.extend(_theme_rows(row, ids, doc_id=a.report.doc_id))
     for a in usable:
         spans = paragraph_spans(a.report.text)
         doc = doc_with_entities(a.report.text, ((m.start_char, m.end_char, m.label) for m in a.mentions))
         seg_weights = model.transform(segment_terms(doc, spans)) if spans else []
         for n, ((start, end), row) in enumerate(zip(spans, seg_weights, strict=True), 1):
             segment_themes.extend(
-                _theme_rows(row, model, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
+                _theme_rows(row, ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
             )
-    return themes, doc_themes, segment_themes
+    return themes, doc_themes, segment_themes, theme_drift(themes, previous_themes)
 
 
-def _theme_rows(row, model: ThemeModel, **keys) -> list[dict]:
+def _theme_rows(row, theme_ids: Sequence[int], **keys) -> list[dict]:
     """Rows for one document's or paragraph's theme weights, strongest first (weights rounding to 0 left out)."""
     order = sorted((j for j in range(len(row)) if round(float(row[j]), 4) > 0), key=lambda j: -row[j])
     return [
-        {**keys, "theme_id": model.themes_[j].theme_id, "weight": round(float(row[j]), 4), "rank": rank}
+        {**keys, "theme_id": theme_ids[j], "weight": round(float(row[j]), 4), "rank": rank}
         for rank, j in enumerate(order, 1)
     ]
 
@@ -375,6 +413,11 @@ class RunSummary:
     model: str
     errors: list[ErrorRecord]
     themes: list[str]
+    n_new: int | None = None
+    n_changed: int | None = None
+    n_unchanged: int | None = None
+    n_removed: int | None = None
+    n_analysed: int | None = None
 
 
 def summarise(tables: dict[str, pd.DataFrame], out_dir: Path, errors: Sequence[ErrorRecord]) -> RunSummary:
@@ -393,7 +436,42 @@ def summarise(tables: dict[str, pd.DataFrame], out_dir: Path, errors: Sequence[E
         model=str(run["model"]),
         errors=list(errors),
         themes=[str(x) for x in tables["themes"]["label"]],
+        **{
+            k: _int_or_none(run.get(k))
+            for k in ("n_new", "n_changed", "n_unchanged", "n_removed", "n_analysed")
+        },
     )
+
+
+def _int_or_none(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def summary_markdown(summary: RunSummary) -> str:
+    """A run's figures as a Markdown table (published as the Prefect artifact of each run)."""
+    changes = " / ".join(
+        "–" if v is None else str(v)
+        for v in (summary.n_new, summary.n_changed, summary.n_unchanged, summary.n_removed)
+    )
+    rows = [
+        ("documents", summary.n_documents),
+        ("new / changed / unchanged / removed", changes),
+        ("analysed with spaCy", "–" if summary.n_analysed is None else summary.n_analysed),
+        ("entity mentions", summary.n_mentions),
+        ("distinct entities", summary.n_entities),
+        ("dates", summary.n_dates),
+        ("themes", f"{summary.n_themes}: " + "; ".join(summary.themes) if summary.themes else 0),
+        ("errors", summary.n_errors),
+        ("time", f"{summary.seconds:.1f} s"),
+        ("model", summary.model),
+        ("outputs", str(summary.out_dir)),
+    ]
+    lines = [f"# reportminer run {summary.run_id}", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows]
+    if summary.errors:
+        lines.append("")
+    lines += [f"- skipped `{e.path}` ({e.stage}): {e.message}" for e in summary.errors[:50]]
+    return "\n".join(lines) + "\n"
 
 
 def list_reports(corpus: Path) -> list[Path]:
@@ -440,32 +518,139 @@ def run_pipeline(
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
     steps: Steps | None = None,
+    full: bool = False,
 ) -> RunSummary:
-    """Analyse every report under ``corpus`` and write the tables to ``out``, batch by batch."""
-    from reportminer.nlp import load_pipeline, model_name, resolve_model
-    from reportminer.store import check_writable
+    """Analyse the reports under ``corpus`` and write the tables to ``out``, batch by batch.
 
+    Incremental: a report whose content was analysed before with the same model and code comes from the
+    cache in ``out`` (:mod:`reportminer.cache`) without being decoded or analysed again; only new and changed
+    files go through ``steps.read`` and ``steps.analyse``. The corpus-level results (entity merging, themes,
+    meetings) are then rebuilt from all current reports, so the rows of deleted files vanish. ``full``
+    ignores the cache (every report is analysed again, and the cache refreshed).
+    """
+    from reportminer.cache import AnalysisCache, model_identity
+    from reportminer.nlp import resolve_model
+    from reportminer.store import (
+        check_writable,
+        read_build_marker,
+        read_document_hashes,
+        read_previous_table,
+        remove_build_marker,
+        write_build_marker,
+    )
+
+    t0 = time.perf_counter()  # the run's time includes loading the model
     steps = steps or Steps()
     corpus, out = Path(corpus), Path(out)
     check_writable(out)  # fail before any work is done
     choice = resolve_model(model)
-    nlp = load_pipeline(model)
+    name, model_key = model_identity(choice.target)  # from meta.json: no need to load an unused model
     run = RunInfo(
         run_id=new_run_id(), started_at=utc_now(), corpus=str(corpus),
-        model=model_name(nlp), model_source=choice.source,
+        model=name, model_source=choice.source, t0=t0,
     )  # fmt: skip
+    previous = read_document_hashes(out)
     paths = list_reports(corpus)
     if progress:
         progress(0, len(paths))
     analysed: list[AnalysedReport] = []
     errors: list[ErrorRecord] = []
-    for i in range(0, len(paths), batch_size):
-        reports, read_errors = steps.read(paths[i : i + batch_size], corpus)
-        done, nlp_errors = steps.analyse(reports, model)
-        analysed.extend(done)
-        errors.extend(read_errors + nlp_errors)
-        if progress:
-            progress(min(i + batch_size, len(paths)), len(paths))
-    tables = steps.build(analysed, errors, run)
-    written = steps.write(tables, out)
+    n_analysed = 0
+    with AnalysisCache.open(out, model_key) as cache:
+        for i in range(0, len(paths), batch_size):
+            hits, misses = cached_reports(paths[i : i + batch_size], corpus, cache, use_cache=not full)
+            analysed.extend(hits)
+            if misses:
+                reports, read_errors = steps.read(misses, corpus)
+                reused, to_analyse = reuse_analysis(reports, cache) if not full else ([], reports)
+                done, nlp_errors = steps.analyse(to_analyse, model) if to_analyse else ([], [])
+                cache.put_many(reused + done)
+                analysed.extend(reused + done)
+                errors.extend(read_errors + nlp_errors)
+                n_analysed += len(to_analyse)
+            if progress:
+                progress(min(i + batch_size, len(paths)), len(paths))
+        current = {a.report.path: a.report.sha256 for a in analysed}
+        run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
+        run.n_analysed = n_analysed
+        fingerprint = build_fingerprint(current, errors, model_key, cache.code_version)
+        if not full and read_build_marker(out) == fingerprint:
+            # nothing changed since the last complete build: its tables stand; only the run is recorded
+            log.info("no report changed since the last run; tables kept, run recorded")
+            written = record_unchanged_run(run, out)
+        else:
+            remove_build_marker(out)  # a run killed while writing leaves no marker: the next one rebuilds
+            tables = steps.build(analysed, errors, run, previous_themes=read_previous_table(out, "themes"))
+            written = steps.write(tables, out)
+            write_build_marker(out, fingerprint)
+        cache.prune(current)
     return summarise(written, out, errors)
+
+
+def record_unchanged_run(run: RunInfo, out: Path) -> dict[str, pd.DataFrame]:
+    """Record a run that found nothing changed: the stored tables stand, the run is added to ``runs``."""
+    from reportminer.store import append_runs, read_table
+
+    names = ("documents", "mentions", "entities", "themes", "errors")
+    tables = {name: read_table(out, name) for name in names}
+    row = run_row(
+        run, n_documents=len(tables["documents"]), n_errors=len(tables["errors"]),
+        n_mentions=len(tables["mentions"]), n_entities=len(tables["entities"]), n_themes=len(tables["themes"]),
+    )  # fmt: skip
+    tables["runs"] = append_runs(row, out)
+    return tables
+
+
+def cached_reports(
+    paths: Sequence[Path], root: Path, cache, *, use_cache: bool = True
+) -> tuple[list[AnalysedReport], list[Path]]:
+    """Split ``paths`` into analysed reports found in ``cache`` (same path and content) and files to read."""
+    from reportminer.cache import file_sha256
+
+    hits: list[AnalysedReport] = []
+    misses: list[Path] = []
+    for path in paths:
+        sha = file_sha256(path) if use_cache else None
+        found = cache.get(sha, _rel(path, root)) if sha else None
+        if found is None:
+            misses.append(path)
+        else:
+            hits.append(found)
+    return hits, misses
+
+
+def reuse_analysis(reports: Sequence[Report], cache) -> tuple[list[AnalysedReport], list[Report]]:
+    """Reports whose content the cache holds under another path (a renamed or copied file) keep that
+    analysis when ingest gave the same text and date; the others are returned to be analysed."""
+    reused: list[AnalysedReport] = []
+    rest: list[Report] = []
+    for report in reports:
+        found = cache.get(report.sha256)
+        dated = with_report_date(report)
+        same = found is not None and found.report.text == dated.text
+        if same and found is not None and found.report.report_date == dated.report_date:
+            reused.append(dataclasses.replace(found, report=dated))
+        else:
+            rest.append(report)
+    return reused, rest
+
+
+def build_fingerprint(
+    documents: dict[str, str], errors: Sequence[ErrorRecord], model_key: str, code_version: str
+) -> str:
+    """What the corpus-level tables are built from: documents (path → sha256), errors, model and code.
+    Equal fingerprints give equal tables (the build is deterministic)."""
+    import hashlib
+    import json
+
+    data = [sorted(documents.items()), [dataclasses.astuple(e) for e in errors], model_key, code_version]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def compare_documents(previous: dict[str, str], current: dict[str, str]) -> tuple[int, int, int, int]:
+    """(new, changed, unchanged, removed) documents: ``current`` against ``previous`` (path → sha256)."""
+    new = sum(1 for p in current if p not in previous)
+    changed = sum(1 for p, sha in current.items() if p in previous and previous[p] != sha)
+    unchanged = sum(1 for p, sha in current.items() if previous.get(p) == sha)
+    removed = sum(1 for p in previous if p not in current)
+    return new, changed, unchanged, removed

@@ -187,6 +187,11 @@ RUNS = _t(
         ("model_source", "str", "Why that model: explicit, installed de_core_news_md, or bundled"),
         ("version", "str", "reportminer version"),
         ("seconds", "float", "Wall-clock duration"),
+        ("n_new", "int", "Documents whose path was not in the previous run's documents table"),
+        ("n_changed", "int", "Documents whose content (sha256) changed since the previous run"),
+        ("n_unchanged", "int", "Documents with the same path and content as in the previous run"),
+        ("n_removed", "int", "Documents of the previous run that are gone (their rows were removed)"),
+        ("n_analysed", "int", "Reports run through spaCy in this run; the others came from the cache"),
     ],
     ("run_id",),
 )
@@ -225,7 +230,23 @@ SEGMENT_THEMES = _t(
     ("doc_id", "segment", "theme_id"),
 )
 
+THEME_DRIFT = _t(
+    "theme_drift",
+    "How each theme moved since the previous run over this output folder (theme ids persist across runs).",
+    [
+        ("run_id", "str", "Run that found the change"),
+        ("theme_id", "int", "Theme (themes.theme_id; for a faded theme, its id in the previous run)"),
+        ("label", "str", "Theme label"),
+        ("status", "str", "new, grown, shrunk, stable or faded (gone since the previous run)"),
+        ("n_docs_before", "int", "Reports whose strongest theme it was in the previous run (empty when new)"),
+        ("n_docs_after", "int", "Reports whose strongest theme it is now (0 when faded)"),
+    ],
+    ("run_id", "theme_id"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (DOCUMENTS, MENTIONS, ENTITIES, THEMES, DOC_THEMES, ERRORS, RUNS, MEETINGS, SEGMENT_THEMES)
-}
+    for t in (
+        DOCUMENTS, MENTIONS, ENTITIES, THEMES, DOC_THEMES, ERRORS, RUNS, MEETINGS, SEGMENT_THEMES, THEME_DRIFT
+    )
+}  # fmt: skip

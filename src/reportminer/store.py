@@ -10,8 +10,10 @@ one, so a reader (or a crash) never sees half a file. The ``runs`` table keeps t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -73,6 +75,90 @@ def read_runs(out_dir: Path) -> pd.DataFrame:
     if not path.exists():
         return TABLES["runs"].conform(None)
     return TABLES["runs"].conform(pd.read_parquet(path))
+
+
+def read_document_hashes(out_dir: Path) -> dict[str, str]:
+    """path → sha256 of the documents an output folder holds now (empty when there are none or they
+    cannot be read): what an incremental run compares the corpus with."""
+    path = Path(out_dir) / "parquet" / "documents.parquet"
+    if not path.exists():
+        return {}
+    try:
+        df = pd.read_parquet(path, columns=["path", "sha256"])
+    except Exception as exc:  # a damaged file only costs the new/changed counts
+        log.warning("cannot read %s (%s); counting every document as new", path, exc)
+        return {}
+    return dict(zip(df["path"].astype(str), df["sha256"].astype(str), strict=True))
+
+
+def read_previous_table(out_dir: Path, name: str) -> pd.DataFrame | None:
+    """Table ``name`` of the run an output folder holds now, or ``None`` when there is none or it cannot be
+    read (what the next run builds on, e.g. the previous themes whose ids it keeps)."""
+    path = Path(out_dir) / "parquet" / f"{name}.parquet"
+    if not path.exists():
+        return None
+    try:
+        return TABLES[name].conform(pd.read_parquet(path))
+    except Exception as exc:  # a damaged file only costs continuity with the previous run
+        log.warning("cannot read %s (%s); starting afresh", path, exc)
+        return None
+
+
+BUILD_MARKER = Path("cache") / "build.json"
+"""Fingerprint of the inputs of the tables an output folder holds; written after a complete write."""
+
+
+def read_build_marker(out_dir: Path) -> str | None:
+    """Fingerprint of the last complete build in ``out_dir`` (None when absent or unreadable)."""
+    try:
+        return json.loads((Path(out_dir) / BUILD_MARKER).read_text(encoding="utf-8"))["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_build_marker(out_dir: Path, fingerprint: str) -> None:
+    with atomic_path(Path(out_dir) / BUILD_MARKER) as tmp:
+        tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+
+
+def remove_build_marker(out_dir: Path) -> None:
+    (Path(out_dir) / BUILD_MARKER).unlink(missing_ok=True)
+
+
+def append_runs(rows: pd.DataFrame, out_dir: Path) -> pd.DataFrame:
+    """Add ``rows`` to the runs history of ``out_dir`` (Parquet, CSV and the SQLite ``runs`` table), leaving
+    every other table as it is. Each file is replaced atomically. Returns the whole history."""
+    out_dir = Path(out_dir)
+    history = read_runs(out_dir)
+    rows = TABLES["runs"].conform(rows)
+    history = history[~history["run_id"].isin(rows["run_id"])]
+    runs = TABLES["runs"].conform(pd.concat([history, rows], ignore_index=True) if len(history) else rows)
+    db = out_dir / SQLITE_NAME
+    try:
+        arrow = pa.Table.from_pandas(runs, schema=TABLES["runs"].arrow_schema(), preserve_index=False)
+        with atomic_path(out_dir / "parquet" / "runs.parquet") as tmp:
+            pq.write_table(arrow, tmp)
+        with atomic_path(out_dir / "csv" / "runs.csv") as tmp:
+            runs.to_csv(tmp, index=False, encoding="utf-8")
+        if db.exists():
+            with atomic_path(db) as tmp:
+                shutil.copyfile(db, tmp)
+                conn = sqlite3.connect(tmp)
+                try:
+                    with conn:
+                        cols = TABLES["runs"].column_names
+                        marks = ", ".join("?" for _ in cols)
+                        records = rows.astype(object).where(rows.notna(), None)[cols].itertuples(index=False)
+                        conn.executemany(
+                            f"INSERT OR REPLACE INTO runs ({', '.join(cols)}) VALUES ({marks})", list(records)
+                        )
+                finally:
+                    conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise OutputError(
+            f"recording the run in {out_dir} failed ({exc}); free space or fix permissions"
+        ) from exc
+    return runs
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd.DataFrame]:

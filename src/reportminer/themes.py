@@ -48,10 +48,12 @@ __all__ = [
     "content_terms",
     "evaluate_themes",
     "load_seed_themes",
+    "match_themes",
     "npmi_coherence",
     "paragraph_spans",
     "segment_terms",
     "stopwords",
+    "theme_drift",
     "theme_label",
 ]
 
@@ -495,7 +497,12 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     Fitted attributes: ``vectorizer_``, ``nmf_`` (None when no theme can be learned), ``n_themes_``,
     ``components_`` (themes x features), ``themes_`` (list of :class:`Theme`), ``feature_names_``,
     ``k_scores_`` (dict k -> criterion score, auto mode only), ``seeds_`` (the loaded seed themes),
-    ``seed_support_`` (seed key -> documents containing its terms).
+    ``seed_support_`` (seed key -> documents containing its terms), ``merged_themes_`` (discovered themes
+    folded into seed themes, see ``merge_seed_share``).
+
+    ``merge_seed_share`` (``None``: off): a discovered theme whose top-term weight is at least this share seed
+    terms is a mixture of seed themes (typically one report covering two known themes); it is dropped and its
+    weight in each document goes to the seed themes whose terms carry it there.
     """
 
     def __init__(
@@ -514,6 +521,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         seed_themes="default",
         min_seed_docs=3,
         seed_boost=3.0,
+        merge_seed_share=0.5,
     ):
         self.n_themes = n_themes
         self.min_themes = min_themes
@@ -529,6 +537,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         self.seed_themes = seed_themes
         self.min_seed_docs = min_seed_docs
         self.seed_boost = seed_boost
+        self.merge_seed_share = merge_seed_share
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -670,6 +679,8 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             self.n_themes_ = 0
             self.components_ = np.zeros((0, 0))
             self.themes_ = []
+            self.merged_themes_ = []
+            self._merge = None
             self.feature_weights_ = np.ones(0)
             return self
 
@@ -694,15 +705,73 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             k = max(1, min(int(self.n_themes), n_docs, V.shape[1]))
         self.nmf_ = self._fit_nmf(V, k, self.random_state, S)
         self.n_themes_ = k
-        self.components_ = self.nmf_.components_
-        self.themes_ = self._name_themes(vocab)
+        self._merge_seed_mixtures(self._name_themes(vocab), vocab)
         return self
+
+    def _merge_seed_mixtures(self, themes: list[Theme], vocab) -> None:
+        """Fold discovered themes made of seed terms into those seed themes; set the public theme state.
+
+        A discovered theme whose top-term weight is at least ``merge_seed_share`` seed terms (of the seed
+        themes this model learned) is a mixture of known themes, typically a report covering two of them. It
+        is dropped from ``themes_``/``components_``; :meth:`transform` hands its weight in each document to
+        the seed themes whose terms carry it there (see :meth:`_fold_mixtures`). Discovered ids stay
+        consecutive after the seeds'.
+        """
+        H = self.nmf_.components_
+        seed_idx = [i for i, t in enumerate(themes) if t.seed]
+        mixed: list[int] = []
+        attribution = fallback = None
+        if seed_idx and self.merge_seed_share is not None and len(themes) > len(seed_idx):
+            M = _seed_vectors(self.seeds_, vocab)[[themes[i].theme_id for i in seed_idx]]
+            covered = M.max(axis=0)
+            rows = []
+            for i, idx in enumerate(_top_indices(H, _SEED_NAMING_TERMS)):
+                mass = H[i, idx]
+                if themes[i].seed or mass.sum() <= 0:
+                    continue
+                if float(covered[idx] @ mass) / float(mass.sum()) >= float(self.merge_seed_share):
+                    mixed.append(i)
+                    rows.append(M[:, idx] @ mass)
+            if mixed:
+                attribution = M / np.maximum(M.sum(axis=0), 1.0)  # a term shared by two seeds is split
+                fallback = np.array(rows) / np.array(rows).sum(axis=1, keepdims=True)
+        kept = [i for i in range(len(themes)) if i not in set(mixed)]
+        self._merge = (mixed, seed_idx, attribution, fallback, kept) if mixed else None
+        self.merged_themes_ = [themes[i] for i in mixed]
+        if mixed:
+            logger.info("themes merged into seed themes: %s", ", ".join(themes[i].label for i in mixed))
+        next_id = len(self.seeds_)
+        self.themes_ = []
+        for i in kept:
+            theme = themes[i]
+            if not theme.seed:
+                theme = Theme(next_id, theme.label, theme.top_terms, key=theme.key)
+                next_id += 1
+            self.themes_.append(theme)
+        self.components_ = H[kept]
+        self.n_themes_ = len(kept)
+
+    def _fold_mixtures(self, W: np.ndarray, V) -> np.ndarray:
+        """Move each merged theme's weight to the seed themes, in proportion to the seed terms it explains
+        in that document (its whole-theme seed shares where the document has none); keep the other columns."""
+        if self._merge is None:
+            return W
+        mixed, seed_idx, attribution, fallback, kept = self._merge
+        B = (V > 0).astype(np.float64)
+        W = W.copy()
+        for j, default in zip(mixed, fallback, strict=True):
+            explained = B.multiply(self.nmf_.components_[j][None, :]).tocsr()
+            per_seed = np.asarray(explained @ attribution.T)
+            total = per_seed.sum(axis=1, keepdims=True)
+            share = np.where(total > 0, per_seed / np.where(total > 0, total, 1.0), default[None, :])
+            W[:, seed_idx] += W[:, [j]] * share
+        return W[:, kept]
 
     def _name_themes(self, vocab) -> list[Theme]:
         """Themes for the learned components: seed-dominated ones take the seed's name, the rest get labels."""
         from scipy.optimize import linear_sum_assignment
 
-        H = self.components_
+        H = self.nmf_.components_
         named: dict[int, int] = {}  # component -> seed index
         if self.seeds_ and len(H):
             M = _seed_vectors(self.seeds_, vocab)
@@ -725,6 +794,10 @@ class ThemeModel(TransformerMixin, BaseEstimator):
                 themes.append(Theme(named[i], seed.label, terms, key=seed.key, seed=True))
                 continue
             label = theme_label(terms)
+            taken = {self.seeds_[c].label for c in named.values()} | {t.label for t in themes}
+            if label in taken:  # a discovered theme never wears a name already in use
+                extra = next((t for t in terms if _capitalise(t) not in label), None)
+                label = f"{label} / {_capitalise(extra)}" if extra else f"{label} ({next_id})"
             key = base = slugify(label) or f"theme-{next_id}"
             n = 2
             while key in used:
@@ -741,7 +814,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         if self.nmf_ is None:
             return np.zeros((len(docs), self.n_themes_))
         V = self.vectorizer_.transform(self._keys(docs)) @ sparse.diags(self.feature_weights_)
-        W = self.nmf_.transform(V)
+        W = self._fold_mixtures(self.nmf_.transform(V), V)
         sums = W.sum(axis=1, keepdims=True)
         return np.divide(W, sums, out=np.zeros_like(W), where=sums > 0)
 
@@ -758,6 +831,111 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         """Readable feature names (most frequent surface form of each stem), in ``components_`` order."""
         check_is_fitted(self, "n_themes_")
         return self.feature_names_.copy()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stable ids across runs
+# ---------------------------------------------------------------------------------------------------------
+
+#: a new discovered theme takes an old theme's id when their top-term stem sets have at least this Jaccard
+MIN_MATCH_SIMILARITY = 0.3
+DRIFT_STATUSES = ("new", "grown", "shrunk", "stable", "faded")
+
+
+def _term_set(terms) -> frozenset[str]:
+    if isinstance(terms, str):
+        terms = terms.split(", ")
+    return frozenset(_stem_term(t) for t in terms if t)
+
+
+def match_themes(
+    themes: Sequence[Theme], previous, *, min_similarity: float = MIN_MATCH_SIMILARITY
+) -> list[Theme]:
+    """``themes`` with the ids, keys and labels of the previous run's themes they continue.
+
+    ``previous`` is the previous run's ``themes`` table (a DataFrame with ``theme_id``, ``label``,
+    ``top_terms``, ``theme_key`` and ``seed``; ``None`` or empty: nothing to match). Seed themes keep their
+    seed ids. Discovered themes are matched one-to-one (Hungarian assignment) to the previous discovered
+    themes by the Jaccard similarity of their top-term stems; a pair at ``min_similarity`` or above keeps
+    the old ``theme_id``, ``key`` and ``label``. Unmatched themes get ids above the largest id the previous
+    run used (and above the seeds'), so an id never changes its meaning between two runs.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    themes = list(themes)
+    if previous is None or len(previous) == 0:
+        return themes
+    prev = previous.reset_index(drop=True)
+    is_seed = prev["seed"].fillna(False).astype(bool) if "seed" in prev else np.zeros(len(prev), bool)
+    old = prev[~np.asarray(is_seed)].reset_index(drop=True)
+    new_idx = [i for i, t in enumerate(themes) if not t.seed]
+    matched: dict[int, int] = {}  # index into themes -> row of old
+    if new_idx and len(old):
+        old_sets = [_term_set(str(t) if t is not None else "") for t in old["top_terms"].fillna("")]
+        sim = np.zeros((len(new_idx), len(old)))
+        for a, i in enumerate(new_idx):
+            mine = _term_set(themes[i].top_terms)
+            for b, theirs in enumerate(old_sets):
+                sim[a, b] = len(mine & theirs) / max(1, len(mine | theirs))
+        rows, cols = linear_sum_assignment(-sim)
+        matched = {new_idx[r]: int(c) for r, c in zip(rows, cols, strict=True) if sim[r, c] >= min_similarity}
+    ids = [int(x) for x in prev["theme_id"].dropna()] + [t.theme_id for t in themes if t.seed]
+    next_id = max([*ids, -1]) + 1
+    used_keys = {t.key for t in themes if t.seed}
+    if "theme_key" in prev:
+        used_keys |= {str(k) for k in prev["theme_key"].dropna()}
+    out = []
+    for i, theme in enumerate(themes):
+        if theme.seed:
+            out.append(theme)
+        elif i in matched:
+            row = old.iloc[matched[i]]
+            key = row["theme_key"] if "theme_key" in old and isinstance(row["theme_key"], str) else theme.key
+            out.append(Theme(int(row["theme_id"]), str(row["label"]), theme.top_terms, key=key))
+        else:
+            key, base, n = theme.key, theme.key, 2
+            while key in used_keys:
+                key, n = f"{base}-{n}", n + 1
+            used_keys.add(key)
+            out.append(Theme(next_id, theme.label, theme.top_terms, key=key))
+            next_id += 1
+    return out
+
+
+def theme_drift(current: Sequence[dict], previous, *, tolerance: float = 0.1) -> list[dict]:
+    """How each theme moved since the previous run: rows ``theme_id, label, status, n_docs_before,
+    n_docs_after``.
+
+    ``current`` are this run's theme rows (``theme_id``, ``label``, ``n_docs``), ``previous`` the previous
+    run's ``themes`` table or ``None``. Status: ``new`` (id not there before), ``faded`` (gone now),
+    ``grown``/``shrunk`` when its report count changed by more than ``tolerance`` of the old count, else
+    ``stable``.
+    """
+    before: dict[int, tuple[str, int]] = {}
+    if previous is not None and len(previous):
+        for row in previous.itertuples(index=False):
+            n = getattr(row, "n_docs", 0)
+            before[int(row.theme_id)] = (str(row.label), 0 if n is None or n != n else int(n))
+    rows = []
+    for theme in current:
+        tid, after = int(theme["theme_id"]), int(theme.get("n_docs") or 0)
+        if tid not in before:
+            status, n_before = "new", None
+        else:
+            n_before = before[tid][1]
+            change = after - n_before
+            if abs(change) <= tolerance * n_before:
+                status = "stable"
+            else:
+                status = "grown" if change > 0 else "shrunk"
+        rows.append({"theme_id": tid, "label": theme["label"], "status": status,
+                     "n_docs_before": n_before, "n_docs_after": after})  # fmt: skip
+    seen = {int(t["theme_id"]) for t in current}
+    for tid, (label, n_before) in sorted(before.items()):
+        if tid not in seen:
+            rows.append({"theme_id": tid, "label": label, "status": "faded",
+                         "n_docs_before": n_before, "n_docs_after": 0})  # fmt: skip
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,207 @@
+"""Cache of per-document analysis results, so a re-run analyses only new or changed reports.
+
+An entry is one :class:`AnalysedReport` (report, mentions, terms, word count, model), stored in
+``OUT/cache/analysed.sqlite`` under the key
+
+    (sha256 of the file's bytes, model identity, code version, path)
+
+The model identity is the model's name and version plus a short hash of its ``meta.json`` (a retrained model
+has new scores there, so it misses even if its version was not bumped); the code version is
+``reportminer.__version__`` plus :data:`CACHE_VERSION`. Changing the model or the code thus invalidates
+exactly the entries made with the old ones. Bump :data:`CACHE_VERSION` whenever a change to ingest or
+analysis changes what is stored for a document.
+
+Entries are written in SQLite transactions (all of a batch or nothing), so a run killed at any point leaves
+a whole cache behind and the next run resumes from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import stat
+import zlib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+
+from reportminer import __version__
+from reportminer.records import AnalysedReport, Mention, Report
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+"""Bump when a code change alters the analysis of a document (invalidates every cached entry)."""
+
+CACHE_PATH = Path("cache") / "analysed.sqlite"
+"""The cache, relative to the output folder."""
+
+
+def code_version() -> str:
+    """The code part of a cache key: reportminer's version and the cache format version."""
+    return f"{__version__}+cache{CACHE_VERSION}"
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file's bytes (as in ``documents.sha256``); None when it cannot be read.
+
+    Files this cannot hash are left to ingest, which turns them into clear error rows.
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def model_identity(target: str, name: str | None = None) -> tuple[str, str]:
+    """``(name, key)`` of a spaCy pipeline without loading it: the name as recorded in the outputs
+    (``lang_name-version``) and the cache key part (name plus a hash of its ``meta.json``).
+
+    ``target`` is a package name or a pipeline folder. When its ``meta.json`` cannot be found, ``name``
+    (the loaded pipeline's name) is used, or the pipeline is loaded to learn it.
+    """
+    meta_path = _meta_path(target)
+    if meta_path is not None:
+        try:
+            raw = meta_path.read_bytes()
+            meta = json.loads(raw)
+            found = f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0.0.0')}"
+            return found, f"{found}#{hashlib.sha256(raw).hexdigest()[:12]}"
+        except (OSError, ValueError):
+            pass
+    if name is None:
+        from reportminer.nlp import load_pipeline, model_name
+
+        name = model_name(load_pipeline(target))
+    return name, name
+
+
+def _meta_path(target: str) -> Path | None:
+    path = Path(target)
+    if (path / "meta.json").is_file():
+        return path / "meta.json"
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec(target) if target.isidentifier() else None
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        meta = Path(spec.origin).parent / "meta.json"
+        if meta.is_file():
+            return meta
+    return None
+
+
+# ----------------------------------------------------------------------------------- (de)serialisation
+
+
+def to_json(analysed: AnalysedReport) -> bytes:
+    """An analysed report as compressed JSON (dates as ISO text)."""
+    data = dataclasses.asdict(analysed)
+    rd = data["report"]["report_date"]
+    data["report"]["report_date"] = rd.isoformat() if rd else None
+    return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 3)
+
+
+def from_json(blob: bytes) -> AnalysedReport:
+    data = json.loads(zlib.decompress(blob))
+    r = data["report"]
+    r["report_date"] = date.fromisoformat(r["report_date"]) if r["report_date"] else None
+    return AnalysedReport(
+        report=Report(**r),
+        mentions=[Mention(**m) for m in data["mentions"]],
+        terms=list(data["terms"]),
+        n_words=int(data["n_words"]),
+        model=data["model"],
+        paragraphs=[tuple(p) for p in data.get("paragraphs", [])],
+    )
+
+
+# ------------------------------------------------------------------------------------------- the cache
+
+
+class AnalysisCache:
+    """Analysed reports of an output folder, keyed by content hash, model and code version.
+
+    ``model_key`` is the model part of every key this instance reads or writes (see :func:`model_identity`).
+    """
+
+    def __init__(self, path: Path, model_key: str) -> None:
+        self.path = Path(path)
+        self.model_key = model_key
+        self.code_version = code_version()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path)
+        with self._conn:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS analysed (sha256 TEXT NOT NULL, model TEXT NOT NULL, "
+                "code_version TEXT NOT NULL, path TEXT NOT NULL, payload BLOB NOT NULL, "
+                "PRIMARY KEY (sha256, model, code_version, path))"
+            )
+
+    @classmethod
+    def open(cls, out_dir: Path, model_key: str) -> AnalysisCache:
+        return cls(Path(out_dir) / CACHE_PATH, model_key)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> AnalysisCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM analysed").fetchone()[0]
+
+    def get(self, sha256: str, path: str | None = None) -> AnalysedReport | None:
+        """The entry for this content (and, when given, this path) under the current model and code."""
+        sql = "SELECT payload FROM analysed WHERE sha256 = ? AND model = ? AND code_version = ?"
+        args: tuple = (sha256, self.model_key, self.code_version)
+        if path is not None:
+            sql += " AND path = ?"
+            args += (path,)
+        row = self._conn.execute(sql + " LIMIT 1", args).fetchone()
+        if row is None:
+            return None
+        try:
+            return from_json(row[0])
+        except (ValueError, TypeError, KeyError, zlib.error) as exc:  # a damaged entry is a miss
+            log.warning("cache entry for %s unreadable (%s); analysing again", path or sha256, exc)
+            return None
+
+    def put_many(self, analysed: Iterable[AnalysedReport]) -> None:
+        """Store analysed reports, all in one transaction."""
+        rows = [
+            (a.report.sha256, self.model_key, self.code_version, a.report.path, to_json(a)) for a in analysed
+        ]
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO analysed VALUES (?, ?, ?, ?, ?)", rows)
+
+    def prune(self, current: Mapping[str, str]) -> int:
+        """Delete entries of files no longer present (path → sha256 of the corpus now) and of other code
+        versions; entries of other models for current files stay (switching back is then free).
+        Returns the number of entries removed."""
+        with self._conn:
+            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS current_files (path TEXT, sha256 TEXT)")
+            self._conn.execute("DELETE FROM current_files")
+            self._conn.executemany("INSERT INTO current_files VALUES (?, ?)", current.items())
+            removed = self._conn.execute(
+                "DELETE FROM analysed WHERE code_version != ? OR NOT EXISTS (SELECT 1 FROM current_files c "
+                "WHERE c.path = analysed.path AND c.sha256 = analysed.sha256)",
+                (self.code_version,),
+            ).rowcount
+        return removed

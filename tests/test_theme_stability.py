@@ -1,0 +1,123 @@
+"""Theme ids stay stable across runs: new reports keep old reports on their theme ids (issue 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reportminer.themes import ThemeModel, _term_lists, match_themes, theme_drift
+
+from .conftest import CORPUS, shared_path
+from .test_themes import TEXTS
+
+
+def _run(term_lists: list[list[str]], previous: pd.DataFrame | None) -> tuple[list[int], pd.DataFrame]:
+    """One run as ``pipeline.assign_themes`` does it: rank-1 theme id per document and the themes table."""
+    model = ThemeModel(random_state=0).fit(term_lists)
+    themes = match_themes(model.themes_, previous)
+    pred = model.predict(term_lists)
+    rows = [
+        {"theme_id": t.theme_id, "label": t.label, "top_terms": ", ".join(t.top_terms), "theme_key": t.key,
+         "seed": t.seed, "n_docs": int((pred == j).sum())}
+        for j, t in enumerate(themes)
+    ]  # fmt: skip
+    return [themes[p].theme_id if p >= 0 else -1 for p in pred], pd.DataFrame(rows)
+
+
+def _kept_share(term_lists: list[list[str]], seed: int = 0) -> tuple[float, pd.DataFrame, pd.DataFrame]:
+    """Fit on a random 1/1.1 of the documents, then on all of them with the first run's themes; the share of
+    the first run's documents whose rank-1 theme id is unchanged."""
+    order = np.random.RandomState(seed).permutation(len(term_lists))
+    first = sorted(order[: int(round(len(term_lists) / 1.1))])
+    before, prev = _run([term_lists[i] for i in first], None)
+    after, cur = _run(term_lists, prev)
+    kept = np.mean([before[n] == after[i] for n, i in enumerate(first)])
+    return float(kept), prev, cur
+
+
+def test_match_themes_keeps_ids_and_gives_fresh_ones():
+    from reportminer.themes import Theme
+
+    previous = pd.DataFrame(
+        [
+            {"theme_id": 0, "label": "Beteiligung", "top_terms": "beteiligung, bürgerrat", "theme_key": "beteiligung",
+             "seed": True, "n_docs": 3},
+            {"theme_id": 7, "label": "Radwege / Klima", "top_terms": "radwege, klimaschutz, solaranlagen",
+             "theme_key": "radwege-klima", "seed": False, "n_docs": 4},
+            {"theme_id": 9, "label": "Schule / Digital", "top_terms": "schule, tablets, digitale",
+             "theme_key": "schule-digital", "seed": False, "n_docs": 2},
+        ]
+    )  # fmt: skip
+    new = [
+        Theme(0, "Beteiligung", ["beteiligung"], key="beteiligung", seed=True),
+        Theme(7, "Friedhof / Gebühren", ["friedhof", "gebühren"], key="friedhof-gebuehren"),
+        Theme(8, "Klimaschutz / Radweg", ["klimaschutz", "radweg", "solaranlage", "wärmepumpen"], key="kr"),
+    ]
+    out = match_themes(new, previous)
+    assert [(t.theme_id, t.key, t.label) for t in out] == [
+        (0, "beteiligung", "Beteiligung"),
+        (10, "friedhof-gebuehren", "Friedhof / Gebühren"),  # fresh id above every id used before
+        (7, "radwege-klima", "Radwege / Klima"),  # continues the old theme (stems match: radweg ~ radwege)
+    ]
+    assert match_themes(new, None) == new
+
+    current = [
+        {"theme_id": t.theme_id, "label": t.label, "n_docs": n} for t, n in zip(out, [3, 1, 6], strict=True)
+    ]
+    drift = {r["theme_id"]: r for r in theme_drift(current, previous)}
+    assert {k: r["status"] for k, r in drift.items()} == {0: "stable", 10: "new", 7: "grown", 9: "faded"}
+    assert (drift[9]["n_docs_before"], drift[9]["n_docs_after"]) == (2, 0)
+    assert drift[10]["n_docs_before"] is None
+
+
+def test_stability_sample_corpus_and_synthetic_texts():
+    from reportminer.pipeline import list_reports, read_reports
+
+    reports, _ = read_reports(list_reports(CORPUS), CORPUS)
+    term_lists = _term_lists([r.text for r in reports] + TEXTS, None)
+    kept, prev, cur = _kept_share(term_lists)
+    # measured 0.76 on these 28 texts: a regression floor, below the issue's 0.90 (small corpora re-choose k)
+    assert kept >= 0.7, (kept, prev, cur)
+    seeds = prev[prev["seed"]]
+    assert set(seeds["theme_id"]) <= set(cur["theme_id"])  # seed themes keep their seed ids
+
+
+def test_pipeline_keeps_theme_ids_and_writes_drift(tmp_path):
+    """Two build_tables runs over the same output folder: the second keeps ids and writes theme_drift."""
+    from reportminer import store
+    from reportminer.pipeline import AnalysedReport, RunInfo, build_tables, list_reports, read_reports
+
+    reports, _ = read_reports(list_reports(CORPUS), CORPUS)
+    terms = _term_lists([r.text for r in reports], None)
+    analysed = [AnalysedReport(report=r, mentions=[], terms=t, n_words=len(t), model="blank")
+                for r, t in zip(reports, terms, strict=True)]  # fmt: skip
+    first = store.write_tables(build_tables(analysed[:-2], [], RunInfo("r1", "t", "c", "m", "b")), tmp_path)
+    assert set(first["theme_drift"]["status"]) == {"new"}
+    previous = store.read_previous_table(tmp_path, "themes")
+    second = build_tables(analysed, [], RunInfo("r2", "t", "c", "m", "b"), previous_themes=previous)
+    drift = second["theme_drift"]
+    assert set(drift["run_id"]) == {"r2"} and set(drift["status"]) <= {
+        "new",
+        "grown",
+        "shrunk",
+        "stable",
+        "faded",
+    }
+    old = first["doc_themes"].query("rank == 1").set_index("doc_id")["theme_id"]
+    new = second["doc_themes"].query("rank == 1").set_index("doc_id")["theme_id"]
+    assert (old == new.reindex(old.index)).mean() >= 0.8
+    assert store.read_previous_table(tmp_path / "nothing", "themes") is None
+
+
+#: share of OKFDE reports keeping their theme id when 10 % more reports arrive (split 0), measured: 0.90
+OKFDE_KEPT = 0.90
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_stability_okfde_ten_percent_more_reports():
+    texts = sorted(shared_path("data", "corpus", "okfde_civic_blogs", "texts").glob("*.txt"))
+    term_lists = _term_lists([p.read_text(encoding="utf-8") for p in texts], None)
+    kept, prev, cur = _kept_share(term_lists, seed=0)
+    assert kept >= OKFDE_KEPT - 0.005, (kept, prev, cur)
