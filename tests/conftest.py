@@ -12,6 +12,21 @@ CORPUS = ROOT / "corpus"
 SEED = SHARED / "seed" / "000_946e531dff2b79d8.txt"
 
 
+def bad_corpus_script():
+    """scripts/make_bad_corpus.py as a module (the generator of odd inputs, shared by the tests)."""
+    import importlib.util
+    import sys
+
+    if "make_bad_corpus" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "make_bad_corpus", ROOT / "scripts" / "make_bad_corpus.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_bad_corpus"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["make_bad_corpus"]
+
+
 def shared_path(*parts: str) -> Path:
     """A path inside ../shared; the calling test is skipped, with the reason shown, when it is absent."""
     path = SHARED.joinpath(*parts)

@@ -6,10 +6,8 @@ the file and the fix); odd but usable ones are processed, with a logged warning 
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,11 +16,10 @@ import pytest
 from reportminer import ingest, pipeline
 from reportminer.ingest import guess_language
 
+from .conftest import bad_corpus_script
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("make_bad_corpus", ROOT / "scripts" / "make_bad_corpus.py")
-bad = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("make_bad_corpus", bad)
-_spec.loader.exec_module(bad)
+bad = bad_corpus_script()
 
 BIG_MB = 2.5  # the script's default is 50 MB; this keeps the suite fast and the NLP test under a minute
 

@@ -11,6 +11,8 @@ import pytest
 from reportminer.errors import InputError
 from reportminer.ingest import iter_report_paths, make_doc_id, read_report, split_plain_text
 
+from .conftest import bad_corpus_script
+
 REPORT = """03.11.2022
 
 3. Vernetzungstreffen der Region Westsachsen
@@ -91,25 +93,7 @@ def test_html_main_text_title_and_date(tmp_path):
 
 
 def _minimal_pdf(text: str) -> bytes:
-    """A one-page PDF with a real text layer (Helvetica, WinAnsi), written by hand."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("cp1252")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return bad_corpus_script().minimal_pdf(text)
 
 
 def test_pdf_text_layer(tmp_path):
