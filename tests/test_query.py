@@ -109,15 +109,16 @@ def test_entities_by_label_and_name(outputs):
     assert len(outputs.entities(limit=3)) == 3
 
 
-def test_organisations_in_meetings_in_landkreis_zwickau_in_2022(outputs, tables):
-    found = outputs.entities(label="ORG", place="Landkreis Zwickau", since="2022-01-01", until="2022-12-31")
+def test_organisations_in_meetings_in_landkreis_zwickau_in_2024(outputs, tables):
+    # the sample corpus's workshop on a shared Gemeindevollzugsdienst (26.01.2024, Landkreis Zwickau)
+    found = outputs.entities(label="ORG", place="Landkreis Zwickau", since="2024-01-01", until="2024-12-31")
     assert SSG in set(found["name"])
-    assert found["first_date"].ge("2022-01-01").all() and found["last_date"].le("2022-12-31").all()
+    assert found["first_date"].ge("2024-01-01").all() and found["last_date"].le("2024-12-31").all()
     assert (
         found["n_docs"] <= outputs.entities(label="ORG").set_index("name").loc[found["name"], "n_docs"].values
     ).all()
     # every report behind these rows mentions the place
-    ms = outputs.mentions(label="ORG", place="Landkreis Zwickau", since="2022", until="2022")
+    ms = outputs.mentions(label="ORG", place="Landkreis Zwickau", since="2024", until="2024")
     zwickau = tables["entities"].loc[tables["entities"]["name"] == "Landkreis Zwickau", "entity_id"].item()
     docs_with_place = set(tables["mentions"].loc[tables["mentions"]["entity_id"] == zwickau, "doc_id"])
     assert set(ms["doc_id"]) <= docs_with_place and set(ms["name"]) == set(found["name"])
@@ -283,7 +284,7 @@ def test_cli_entities_formats(out_dir):
     assert csv.exit_code == 0, csv.output
     assert SSG in set(pd.read_csv(io.StringIO(csv.stdout))["name"])
     table = _cli("entities", "-o", str(out_dir), "--label", "ORG", "--place", "Landkreis Zwickau",
-                 "--since", "2022-01-01", "--until", "2022-12-31")  # fmt: skip
+                 "--since", "2024-01-01", "--until", "2024-12-31")  # fmt: skip
     assert table.exit_code == 0 and SSG in table.stdout and "entities" in table.stdout
     rows = json.loads(_cli("entities", "-o", str(out_dir), "--name", "Krüger", "-f", "json").stdout)
     assert [r["name"] for r in rows] == ["Anja Krüger"] and rows[0]["label"] == "PER"
