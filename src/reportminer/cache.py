@@ -125,7 +125,6 @@ def from_json(blob: bytes) -> AnalysedReport:
         terms=list(data["terms"]),
         n_words=int(data["n_words"]),
         model=data["model"],
-        paragraphs=[tuple(p) for p in data.get("paragraphs", [])],
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -45,7 +45,6 @@ class AnalysedReport:
     terms: list[str]
     n_words: int
     model: str
-    paragraphs: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
