@@ -177,3 +177,18 @@ def test_missing_corpus_folder():
 
 def test_doc_id_is_stable_and_path_based():
     assert make_doc_id("a/b.txt") == make_doc_id("a/b.txt") != make_doc_id("a/c.txt")
+
+
+def test_report_date_from_an_iso_date_in_the_file_name(tmp_path):
+    path = tmp_path / "cfg_2014-04-25-einladung-gruendung.txt"
+    path.write_text(
+        "Einladung zum Gründungstreffen\n\nWir treffen uns am 13. Mai 2014 um 19 Uhr in München.",
+        encoding="utf-8",
+    )
+    report = read_report(path, tmp_path)
+    assert (report.report_date, report.report_date_source) == (date(2014, 4, 25), "file_name")
+    # a date line in the text still wins
+    path.write_text("03.05.2014\n\nEinladung\n\nWir treffen uns am 13. Mai 2014.", encoding="utf-8")
+    assert read_report(path, tmp_path).report_date == date(2014, 5, 3)
+    (tmp_path / "bericht_2023-02-30.txt").write_text("Titel\n\nDas Treffen fand statt.", encoding="utf-8")
+    assert read_report(tmp_path / "bericht_2023-02-30.txt", tmp_path).report_date is None

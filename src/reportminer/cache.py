@@ -34,7 +34,7 @@ from reportminer.records import AnalysedReport, Mention, Report
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: report dates from file names
 """Bump when a code change alters the analysis of a document (invalidates every cached entry)."""
 
 CACHE_PATH = Path("cache") / "analysed.sqlite"

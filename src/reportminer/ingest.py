@@ -185,6 +185,8 @@ def read_report(path: Path, root: Path | None = None) -> Report:
         title = title or docx_title
     if report_date is None and metadata_date is not None:
         report_date, date_source = metadata_date, "metadata"
+    if report_date is None and (named := date_in_file_name(path.name)) is not None:
+        report_date, date_source = named, "file_name"
     body = normalise_text(body)
     if len(body.strip()) < 2:
         raise InputError(f"{rel}: no text found after removing boilerplate; is it a real report?")
@@ -267,6 +269,20 @@ def _read_bytes(path: Path, rel: str) -> bytes:
         raise InputError(
             f"{rel}: cannot be read ({exc.strerror or exc}); check that it exists and is readable"
         ) from exc
+
+
+_FILE_NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-(\d\d)-(\d\d)(?!\d)")
+
+
+def date_in_file_name(name: str) -> date | None:
+    """An ISO date in a file name, as blogs and archives name posts ("2014-04-25-gruendung.txt")."""
+    m = _FILE_NAME_DATE.search(name)
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
 
 
 def decode_text(data: bytes, rel: str) -> tuple[str, str]:

@@ -68,7 +68,11 @@ DOCUMENTS = _t(
         ("format", "str", "Input format: txt, md, html, pdf, docx"),
         ("title", "str", "Title: heading line, HTML/PDF/DOCX metadata, or the file name"),
         ("report_date", "str", "Date of the report (ISO 8601)"),
-        ("report_date_source", "str", "Where report_date came from: date_line, metadata, first_date_in_text"),
+        (
+            "report_date_source",
+            "str",
+            "Where report_date came from: date_line, metadata, file_name, first_date_in_text",
+        ),
         ("encoding", "str", "Detected text encoding (text files)"),
         ("n_chars", "int", "Characters in the analysed body text"),
         ("n_words", "int", "Tokens in the analysed body text"),
