@@ -25,6 +25,7 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+from reportminer.dates import MONTHS
 from reportminer.errors import InputError
 from reportminer.records import Report
 
@@ -49,10 +50,6 @@ UNSUPPORTED_DOCUMENTS = {
 # Larger files are refused with a clear error: split them. (Big texts below it are analysed in chunks.)
 MAX_INPUT_BYTES = 100 * 2**20
 
-_MONTHS = {
-    "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "april": 4, "mai": 5, "juni": 6, "juli": 7,
-    "august": 8, "september": 9, "oktober": 10, "november": 11, "dezember": 12,
-}  # fmt: skip
 _NUMERIC_DATE = re.compile(r"^\s*(?:\w+,\s*)?(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\s*$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _WORD_DATE = re.compile(r"^\s*(?:\w+,\s*)?(\d{1,2})\.\s*([A-Za-zÄÖÜäöüß]+)\s+(\d{4})\s*$")
@@ -439,7 +436,7 @@ def parse_date_line(line: str) -> date | None:
             if order == "dmy":
                 year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
                 return date(year, int(m[2]), int(m[1]))
-            month = _MONTHS.get(m[2].lower().rstrip("."))
+            month = MONTHS.get(m[2].lower().rstrip("."))
             return date(int(m[3]), month, int(m[1])) if month else None
         except ValueError:
             return None

@@ -69,12 +69,12 @@ def read_reports(
         try:
             report = read_report(path, root)
         except InputError as exc:
-            errors.append(ErrorRecord(_rel(path, root), "ingest", "InputError", str(exc)))
+            errors.append(ErrorRecord(relative_name(path, root), "ingest", "InputError", str(exc)))
         except Exception as exc:  # an unexpected failure must still not stop the run
-            log.exception("unexpected error reading %s", _rel(path, root))
+            log.exception("unexpected error reading %s", relative_name(path, root))
             errors.append(
-                ErrorRecord(_rel(path, root), "ingest", type(exc).__name__,
-                            f"{_rel(path, root)}: could not be read ({exc}); please report this with the file")
+                ErrorRecord(relative_name(path, root), "ingest", type(exc).__name__,
+                            f"{relative_name(path, root)}: could not be read ({exc}); please report this with the file")
             )  # fmt: skip
         else:
             reports.append(report)
@@ -89,10 +89,6 @@ def read_reports(
         if progress:
             progress(1)
     return reports, errors
-
-
-def _rel(path: Path, root: Path) -> str:
-    return relative_name(path, root)
 
 
 # ------------------------------------------------------------------------------------------------ nlp
@@ -611,7 +607,7 @@ def cached_reports(
     misses: list[Path] = []
     for path in paths:
         sha = file_sha256(path) if use_cache else None
-        found = cache.get(sha, _rel(path, root)) if sha else None
+        found = cache.get(sha, relative_name(path, root)) if sha else None
         if found is None:
             misses.append(path)
         else:
