@@ -96,7 +96,10 @@ def test_add_change_rename_delete_analyse_only_what_changed(corpus, tmp_path):
     for name, df in _tables(out).items():
         pd.testing.assert_frame_equal(baseline[name], df, obj=name)
     with sqlite3.connect(out / "reportminer.sqlite") as db:
-        assert [r[0] for r in db.execute("SELECT run_id FROM runs")] == [first.run_id, again.run_id]
+        assert [r[0] for r in db.execute("SELECT run_id FROM runs ORDER BY run_id")] == [
+            first.run_id,
+            again.run_id,
+        ]
     assert list(pd.read_csv(out / "csv" / "runs.csv")["run_id"]) == [first.run_id, again.run_id]
 
     # a new file: only it is analysed; corpus-level tables take it in

@@ -45,7 +45,9 @@ Progress = Callable[[int], None]
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+    """A run id that sorts in time order (UTC to the millisecond) with a random suffix against clashes."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z-" + secrets.token_hex(3)
 
 
 def utc_now() -> str:

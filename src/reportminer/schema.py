@@ -178,7 +178,7 @@ RUNS = _t(
     "runs",
     "One row per run of the pipeline over this output folder (history is kept).",
     [
-        ("run_id", "str", "Run id (UTC timestamp and random suffix)"),
+        ("run_id", "str", "Run id (UTC timestamp to the millisecond and random suffix; sorts in time order)"),
         ("started_at", "str", "Start time (UTC, ISO 8601)"),
         ("finished_at", "str", "End time (UTC, ISO 8601)"),
         ("corpus", "str", "Corpus folder that was read"),
