@@ -34,7 +34,7 @@ from reportminer.records import AnalysedReport, Mention, Report
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2  # 2: report dates from file names
+CACHE_VERSION = 3  # 2: report dates from file names; 3: paragraph terms (segments)
 """Bump when a code change alters the analysis of a document (invalidates every cached entry)."""
 
 CACHE_PATH = Path("cache") / "analysed.sqlite"
@@ -125,6 +125,7 @@ def from_json(blob: bytes) -> AnalysedReport:
         terms=list(data["terms"]),
         n_words=int(data["n_words"]),
         model=data["model"],
+        segments=[list(s) for s in data["segments"]],
     )
 
 

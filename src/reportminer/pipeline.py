@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -31,7 +32,6 @@ from reportminer.schema import TABLES
 from reportminer.themes import (
     ThemeModel,
     content_terms,
-    doc_with_entities,
     match_themes,
     paragraph_spans,
     segment_terms,
@@ -169,18 +169,29 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
 
     mentions: list[list[Mention]] = [[] for _ in reports]
     terms: list[list[str]] = [[] for _ in reports]
+    paragraphs = [paragraph_spans(r.text) for r in reports]
+    segments: list[list[list[str]]] = [[[] for _ in spans] for spans in paragraphs]
     n_words = [0] * len(reports)
-    for (idx, offset, _), doc in zip(pieces, nlp.pipe(make_docs(), batch_size=batch_size), strict=True):
+    for (idx, offset, end), doc in zip(pieces, nlp.pipe(make_docs(), batch_size=batch_size), strict=True):
         dates = _date_mentions(doc)
         names = [m for m in extract_entities(doc, source=model) if not _inside_any(m, dates)]
         found = names + dates
         mentions[idx].extend(_shift(m, offset) for m in found)
         terms[idx].extend(content_terms(doc))
+        # the paragraphs in this chunk (a paragraph longer than a chunk gets terms from each of its chunks)
+        inside = [
+            (k, max(s, offset), min(e, end))
+            for k, (s, e) in enumerate(paragraphs[idx])
+            if s < end and e > offset
+        ]
+        local = segment_terms(doc, [(s - offset, e - offset) for _, s, e in inside])
+        for (k, _, _), found_terms in zip(inside, local, strict=True):
+            segments[idx][k].extend(found_terms)
         n_words[idx] += sum(1 for t in doc if not t.is_space and not t.is_punct)
     out = []
     for idx, report in enumerate(reports):
         ms = sorted(mentions[idx], key=lambda m: (m.start_char, m.end_char))
-        out.append(AnalysedReport(report, ms, terms[idx], n_words[idx], model))
+        out.append(AnalysedReport(report, ms, terms[idx], n_words[idx], model, segments[idx]))
     return out
 
 
@@ -342,8 +353,8 @@ def assign_themes(
     """Fit the theme model on the reports' terms: theme rows, each report's and each paragraph's weights, and
     the drift rows (``theme_drift`` without ``run_id``).
 
-    Paragraphs are the blank-line-separated blocks of the report text; their terms come from the stored text
-    with the report's mentions as entities (:func:`reportminer.themes.doc_with_entities`). With
+    Paragraphs are the blank-line-separated blocks of the report text; their terms
+    (``AnalysedReport.segments``) were taken from the analysed Doc, so nothing is tokenised here. With
     ``previous_themes`` (the previous run's themes table) a theme that continues an old one keeps its
     ``theme_id``, key and label (:func:`reportminer.themes.match_themes`); the drift rows say which themes
     are new, grown, shrunk, stable or faded (:func:`reportminer.themes.theme_drift`).
@@ -371,10 +382,10 @@ def assign_themes(
     for a, row in zip(usable, weights, strict=True):
         doc_themes.extend(_theme_rows(row, ids, doc_id=a.report.doc_id))
     for a in usable:
+        if not a.segments:  # analysed without paragraph terms: no segment rows
+            continue
         spans = paragraph_spans(a.report.text)
-        doc = doc_with_entities(a.report.text, ((m.start_char, m.end_char, m.label) for m in a.mentions))
-        seg_weights = model.transform(segment_terms(doc, spans)) if spans else []
-        for n, ((start, end), row) in enumerate(zip(spans, seg_weights, strict=True), 1):
+        for n, ((start, end), row) in enumerate(zip(spans, model.transform(a.segments), strict=True), 1):
             segment_themes.extend(
                 _theme_rows(row, ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
             )
@@ -494,18 +505,40 @@ def analyse_with_model(
 
 @dataclass
 class Steps:
-    """The stages ``run_pipeline`` calls; the Prefect flow passes its tasks, which wrap these same functions."""
+    """The stages ``run_pipeline`` calls; the Prefect flow passes its tasks, which wrap these same functions.
+
+    ``parallel`` is how many analysis batches may be in flight at once. At 1 (the default) each batch is
+    analysed before the next is read; above 1, ``analyse`` must be a Prefect task, whose ``submit`` hands
+    the batch to the flow's task runner (e.g. a Dask cluster) while the next batches are read.
+    """
 
     read: Callable = read_reports
     analyse: Callable = analyse_with_model
     build: Callable = build_tables
     write: Callable = None  # type: ignore[assignment]  # store.write_tables, set in __post_init__
+    parallel: int = 1
 
     def __post_init__(self) -> None:
         if self.write is None:
             from reportminer.store import write_tables
 
             self.write = write_tables
+
+    def start_analysis(self, reports: list[Report], model: str | None):
+        """Begin analysing a batch; the returned object's ``result()`` gives ``analyse``'s result."""
+        if self.parallel > 1:
+            return self.analyse.submit(reports, model)
+        return _Finished(self.analyse(reports, model))
+
+
+@dataclass
+class _Finished:
+    """A batch analysed in place, with the ``result()`` of a future."""
+
+    value: tuple[list[AnalysedReport], list[ErrorRecord]]
+
+    def result(self) -> tuple[list[AnalysedReport], list[ErrorRecord]]:
+        return self.value
 
 
 def run_pipeline(
@@ -553,21 +586,41 @@ def run_pipeline(
         progress(0, len(paths))
     analysed: list[AnalysedReport] = []
     errors: list[ErrorRecord] = []
-    n_analysed = 0
+    n_analysed = n_done = 0
+    pending: deque = deque()  # (future of an analysis batch, number of paths it completes)
+    # What workers load: the model resolved here, except the bundled one, whose path differs between
+    # machines (each worker resolves its own installed copy; documents.model records what was used).
+    worker_model = None if choice.source == "bundled" else choice.target
+
+    def collect() -> None:
+        nonlocal n_done
+        future, n_paths = pending.popleft()
+        done, nlp_errors = future.result()
+        cache.put_many(done)
+        analysed.extend(done)
+        errors.extend(nlp_errors)
+        n_done += n_paths
+        if progress:
+            progress(n_done, len(paths))
+
     with AnalysisCache.open(out, model_key) as cache:
         for i in range(0, len(paths), batch_size):
-            hits, misses = cached_reports(paths[i : i + batch_size], corpus, cache, use_cache=not full)
+            batch = paths[i : i + batch_size]
+            hits, misses = cached_reports(batch, corpus, cache, use_cache=not full)
             analysed.extend(hits)
+            to_analyse: list[Report] = []
             if misses:
                 reports, read_errors = steps.read(misses, corpus)
                 reused, to_analyse = reuse_analysis(reports, cache) if not full else ([], reports)
-                done, nlp_errors = steps.analyse(to_analyse, model) if to_analyse else ([], [])
-                cache.put_many(reused + done)
-                analysed.extend(reused + done)
-                errors.extend(read_errors + nlp_errors)
+                cache.put_many(reused)
+                analysed.extend(reused)
+                errors.extend(read_errors)
                 n_analysed += len(to_analyse)
-            if progress:
-                progress(min(i + batch_size, len(paths)), len(paths))
+            future = steps.start_analysis(to_analyse, worker_model) if to_analyse else _Finished(([], []))
+            pending.append((future, len(batch)))
+            while pending and (len(pending) >= steps.parallel or i + batch_size >= len(paths)):
+                collect()
+        errors.sort(key=lambda e: (e.path, e.stage))  # the same order whichever batch finished first
         current = {a.report.path: a.report.sha256 for a in analysed}
         run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
         run.n_analysed = n_analysed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 
@@ -38,13 +38,15 @@ class Mention:
 
 @dataclass
 class AnalysedReport:
-    """A report with what the NLP stage found in it."""
+    """A report with what the NLP stage found in it: mentions, theme terms of the whole report and of each
+    paragraph (``segments``, in the order of :func:`reportminer.themes.paragraph_spans` of the text)."""
 
     report: Report
     mentions: list[Mention]
     terms: list[str]
     n_words: int
     model: str
+    segments: list[list[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ be assigned per segment as well as per document.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -106,6 +107,13 @@ def content_terms(doc) -> list[str]:
     non-stopwords and long lowercase words. Adjacent adjective-like + capitalised noun pairs add a bigram
     ``"interkommunale zusammenarbeit"`` (adjective inflection normalised).
     """
+    terms, bigrams = _token_terms(doc)
+    return [t for t in terms if t is not None] + [b for _, b in bigrams]
+
+
+def _token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
+    """The work of :func:`content_terms`: each token's term (None for tokens that are none) and the
+    bigrams as ``(index of their first token, "adjective noun")``."""
     stop = stopwords()
     has_lemma = doc.has_annotation("LEMMA")
     has_pos = doc.has_annotation("POS")
@@ -143,7 +151,7 @@ def content_terms(doc) -> list[str]:
             continue
         terms[tok.i] = term
 
-    out = [t for t in terms if t is not None]
+    bigrams: list[tuple[int, str]] = []
     for left, right in zip(doc[:-1], doc[1:], strict=True):
         lt, rt = terms[left.i], terms[right.i]
         if lt is None or rt is None:
@@ -154,8 +162,8 @@ def content_terms(doc) -> list[str]:
             ok = _is_adjective_like(left.text) and right.text[0].isupper() and not right.text.isupper()
         if ok:
             adj = _normalise_adjective(left.lower_ if not has_lemma else lt)
-            out.append(f"{adj} {rt}")
-    return out
+            bigrams.append((left.i, f"{adj} {rt}"))
+    return terms, bigrams
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -180,11 +188,23 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
 
 
 def segment_terms(doc, spans: Sequence[tuple[int, int]]) -> list[list[str]]:
-    """:func:`content_terms` of each character span of ``doc`` (e.g. :func:`paragraph_spans` of its text)."""
-    out = []
-    for start, end in spans:
-        span = doc.char_span(start, end, alignment_mode="expand")
-        out.append(content_terms(span.as_doc()) if span is not None and len(span) else [])
+    """:func:`content_terms` of each character span of ``doc`` (e.g. :func:`paragraph_spans` of its text),
+    in one pass over ``doc``: a word belongs to the span holding its first character, a bigram to the span
+    holding both its words. Spans must be sorted and must not overlap."""
+    terms, bigrams = _token_terms(doc)
+    starts = [start for start, _ in spans]
+
+    def where(i: int) -> int | None:
+        k = bisect.bisect_right(starts, doc[i].idx) - 1
+        return k if k >= 0 and doc[i].idx < spans[k][1] else None
+
+    out: list[list[str]] = [[] for _ in spans]
+    for i, term in enumerate(terms):
+        if term is not None and (k := where(i)) is not None:
+            out[k].append(term)
+    for i, bigram in bigrams:
+        if (k := where(i)) is not None and where(i + 1) == k:
+            out[k].append(bigram)
     return out
 
 
