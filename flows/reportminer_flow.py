@@ -3,6 +3,10 @@
 Tasks are coarse (a batch of reports each); every task calls one plain function from
 ``reportminer.pipeline``, and ``pipeline.run_pipeline`` is the orchestration, shared with the
 Prefect-free local engine (``reportminer run --engine local``).
+
+The flow's default task runner runs one analysis batch at a time in this process. :func:`dask_flow` gives
+the same flow on a Dask cluster (prefect-dask): analysis batches run in parallel on the workers, each of
+which loads the model once.
 """
 
 from __future__ import annotations
@@ -11,10 +15,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from reportminer import pipeline, store
+from reportminer.errors import OutputError, ReportminerError
+from reportminer.records import AnalysedReport, ErrorRecord, Report
 
 # Set by the CLI to show progress: called with (done, total) after each batch. Not a flow parameter,
 # since parameters must be serialisable for the Prefect API.
@@ -22,10 +30,43 @@ progress_hook: Callable[[int, int], None] | None = None
 
 ARTIFACT_KEY = "reportminer-run"
 
-read_batch = task(name="read-reports")(pipeline.read_reports)
-analyse_batch = task(name="analyse-reports")(pipeline.analyse_with_model)
-build_tables = task(name="build-tables")(pipeline.build_tables)
-write_outputs = task(name="write-outputs", retries=2, retry_delay_seconds=2)(store.write_tables)
+# Each task calls one pipeline function. They are defined here by name (not `task(...)(function)`), so
+# that Dask workers can unpickle them by reference. No Prefect result caching: reportminer keeps its own
+# cache of analysed reports (OUT/cache), and hashing each batch's inputs for cache keys would cost time.
+
+
+@task(name="read-reports", cache_policy=NO_CACHE)
+def read_batch(paths: list[Path], root: Path) -> tuple[list[Report], list[ErrorRecord]]:
+    return pipeline.read_reports(paths, root)
+
+
+@task(name="analyse-reports", cache_policy=NO_CACHE)
+def analyse_batch(reports: list[Report], model: str | None) -> tuple[list[AnalysedReport], list[ErrorRecord]]:
+    return pipeline.analyse_with_model(reports, model)
+
+
+@task(name="build-tables", cache_policy=NO_CACHE)
+def build_tables(analysed, errors, run, *, previous_themes=None) -> dict[str, pd.DataFrame]:
+    return pipeline.build_tables(analysed, errors, run, previous_themes=previous_themes)
+
+
+def _retry_unless_output_error(task, task_run, state) -> bool:
+    """Retry a failed write (a passing lock or network hiccup), not a full disk or a read-only folder."""
+    try:
+        state.result()
+    except OutputError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+@task(
+    name="write-outputs", retries=2, retry_delay_seconds=2, retry_condition_fn=_retry_unless_output_error,
+    cache_policy=NO_CACHE,
+)  # fmt: skip
+def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, pd.DataFrame]:
+    return store.write_tables(tables, out)
 
 
 @flow(name="reportminer", log_prints=True)
@@ -35,16 +76,28 @@ def reportminer_flow(
     model: str | None = None,
     batch_size: int = 32,
     full: bool = False,
+    parallel: int = 1,
 ) -> pipeline.RunSummary:
     """Analyse the new and changed reports under ``corpus`` (all of them with ``full``) and write the
-    tables to ``out``; publishes the run's figures as the markdown artifact ``reportminer-run``."""
-    steps = pipeline.Steps(read=read_batch, analyse=analyse_batch, build=build_tables, write=write_outputs)
+    tables to ``out``; publishes the run's figures as the markdown artifact ``reportminer-run``.
+
+    ``parallel``: analysis batches submitted to the task runner at once (above 1 only with a runner that
+    runs tasks in parallel processes, see :func:`dask_flow`)."""
+    steps = pipeline.Steps(
+        read=read_batch, analyse=analyse_batch, build=build_tables, write=write_outputs, parallel=parallel
+    )
     summary = pipeline.run_pipeline(
-        Path(corpus), Path(out), model=model, batch_size=batch_size, progress=progress_hook, steps=steps,
+        Path(corpus), Path(out), model=model, batch_size=batch_size, progress=_progress(), steps=steps,
         full=full,
     )  # fmt: skip
     publish_summary(summary)
     return summary
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    # Read through a function: on Dask the flow's code is pickled with the globals it names, and the
+    # hook (a closure over the terminal's progress bar) cannot be pickled.
+    return progress_hook
 
 
 def publish_summary(summary: pipeline.RunSummary) -> None:
@@ -57,3 +110,23 @@ def publish_summary(summary: pipeline.RunSummary) -> None:
         )
     except Exception as exc:  # the outputs are written: a failed artifact must not fail the run
         logging.getLogger(__name__).warning("could not publish the run artifact: %s", exc)
+
+
+def dask_flow(address: str | None = None, n_workers: int = 2):
+    """The flow on a Dask cluster: the one at ``address`` (``tcp://host:8786``), or a temporary
+    ``LocalCluster`` of ``n_workers`` single-threaded worker processes. Call it with
+    ``parallel=2 * workers`` so every worker has a batch to work on while the next is read."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise ReportminerError(
+            f"the Dask task runner needs prefect-dask ({exc}); install it with `pip install 'reportminer[dask]'`"
+        ) from exc
+    if address:
+        runner = DaskTaskRunner(address=address)
+    else:
+        # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
+        runner = DaskTaskRunner(
+            cluster_kwargs={"n_workers": n_workers, "threads_per_worker": 1, "processes": True}
+        )
+    return reportminer_flow.with_options(task_runner=runner)

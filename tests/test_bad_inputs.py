@@ -6,14 +6,17 @@ the file and the fix); odd but usable ones are processed, with a logged warning 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
-from reportminer import ingest, pipeline
+from reportminer import cache, ingest, pipeline, store
 from reportminer.ingest import guess_language
 
 from .conftest import bad_corpus_script
@@ -155,6 +158,75 @@ def test_file_vanished_between_listing_and_reading(tmp_path):
     assert [r.path for r in reports] == ["bleibt.txt"]
     assert [(e.path, e.stage) for e in errors] == [("weg.txt", "ingest")]
     assert "vanished during the run" in errors[0].message
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_file_changed_while_being_read_records_the_bytes_it_decoded(tmp_path, monkeypatch):
+    path = tmp_path / "sitzung.txt"
+    old = (bad.GOOD_TXT + "\nFassung eins.\n").encode("utf-8")
+    new = (bad.GOOD_TXT + "\nFassung zwei, etwas länger als die erste.\n").encode("utf-8")
+    path.write_bytes(old)
+    read_bytes = ingest._read_bytes
+
+    def read_then_saved_again(p, rel):
+        data = read_bytes(p, rel)
+        p.write_bytes(new)  # someone saves a new version just after reportminer read the file
+        return data
+
+    monkeypatch.setattr(ingest, "_read_bytes", read_then_saved_again)
+    report = ingest.read_report(path, tmp_path)
+    assert report.sha256 == _sha(old)  # the hash of the bytes decoded, not of the file as it is now
+    assert "Fassung eins" in report.text and "Fassung zwei" not in report.text
+    monkeypatch.undo()
+    again = ingest.read_report(path, tmp_path)
+    assert again.sha256 == _sha(new) == cache.file_sha256(path)  # what the next run's cache lookup sees
+    assert "Fassung zwei" in again.text
+
+
+def test_file_changed_during_the_run_is_stored_consistently_and_analysed_again_next_run(tmp_path):
+    corpus, out = tmp_path / "berichte", tmp_path / "out"
+    corpus.mkdir()
+    (corpus / "fachtag.md").write_text(bad.GOOD_MD, encoding="utf-8")
+    target = corpus / "sitzung.txt"
+    version = {
+        name: (bad.GOOD_TXT + f"\nFassung {name}: Danach tagte der Ausschuss in {place}.\n").encode("utf-8")
+        for name, place in (("A", "Plauen"), ("B", "Chemnitz"), ("C", "Leipzig"))
+    }
+    target.write_bytes(version["A"])
+
+    def read_while_saved(paths, root):
+        target.write_bytes(version["B"])  # saved after it was listed and hashed, before it is read
+        found = pipeline.read_reports(paths, root)
+        target.write_bytes(version["C"])  # and again after it was read, before the run ends
+        return found
+
+    first = pipeline.run_pipeline(corpus, out, steps=pipeline.Steps(read=read_while_saved))
+    assert (first.n_documents, first.n_errors) == (2, 0)
+    # one version, B, the one analysed: its hash and text, in Parquet, CSV and SQLite alike
+    docs = store.read_table(out, "documents").set_index("path")
+    csv = pd.read_csv(out / "csv" / "documents.csv").set_index("path")
+    with sqlite3.connect(out / "reportminer.sqlite") as conn:
+        sql = pd.read_sql("SELECT * FROM documents", conn).set_index("path")
+    for table in (docs, csv, sql):
+        assert table.loc["sitzung.txt", "sha256"] == _sha(version["B"])
+        text = table.loc["sitzung.txt", "text"]
+        assert "Fassung B" in text and "Fassung A" not in text and "Fassung C" not in text
+    mentions = store.read_table(out, "mentions")
+    mentions = mentions[mentions["doc_id"] == docs.loc["sitzung.txt", "doc_id"]]
+    assert "Chemnitz" in set(mentions["text"])
+    text = docs.loc["sitzung.txt", "text"]
+    assert all(text[m.start_char : m.end_char] == m.text for m in mentions.itertuples())
+
+    second = pipeline.run_pipeline(corpus, out)  # notices version C and analyses it
+    assert (second.n_changed, second.n_unchanged, second.n_analysed) == (1, 1, 1)
+    docs = store.read_table(out, "documents").set_index("path")
+    assert docs.loc["sitzung.txt", "sha256"] == _sha(version["C"])
+    assert "Fassung C" in docs.loc["sitzung.txt", "text"]
+    third = pipeline.run_pipeline(corpus, out)
+    assert (third.n_changed, third.n_unchanged, third.n_analysed) == (0, 2, 0)
 
 
 def test_too_large_file_is_an_error_row(tmp_path, monkeypatch):

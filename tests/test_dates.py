@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import Doc
 
 from reportminer.dates import (
     Timex,
@@ -209,6 +210,12 @@ def test_spacy_component() -> None:
     ]
     assert [t.value for t in doc._.timexes] == ["2022-11-03", "2023-SP"]
     assert [t.value for t in extract_dates(doc)] == ["2022-11-03", "2023-SP"]
+    # what nlp.pipe(n_process=2) does to send a Doc between processes keeps the dates
+    again = Doc(nlp.vocab).from_bytes(doc.to_bytes())
+    assert again._.timexes == doc._.timexes and [s.text for s in again.spans["dates"]] == [
+        "3. November 2022",
+        "Frühjahr",
+    ]
 
 
 def test_missing_gold_dir(tmp_path: Path) -> None:

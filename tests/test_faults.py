@@ -1,19 +1,28 @@
-"""Faults: a run killed at any point loses nothing; Prefect being unreachable does not stop a run."""
+"""Faults: a run killed at any point loses nothing; a full disk loses nothing either; Prefect being
+unreachable does not stop a run."""
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import logging
 import os
 import random
+import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
+from reportminer.errors import OutputError
 from reportminer.schema import TABLES
 
 from .conftest import CORPUS
@@ -90,3 +99,185 @@ def test_local_engine_and_unknown_engine(small_corpus, tmp_path):
 
     bad = CliRunner().invoke(app, ["run", str(small_corpus), "--engine", "spark"])
     assert bad.exit_code == 2 and "unknown --engine" in bad.output
+
+
+# -- a full disk -----------------------------------------------------------------------------------------
+
+
+def _results(out: Path) -> dict[str, tuple[str, int]]:
+    """Every file of the results in ``out`` (the cache left out): path -> (sha256, inode). A file replaced
+    by another with the same bytes still counts as changed (new inode); a leftover file shows up too."""
+    files = {}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out)
+        if path.is_file() and rel.parts[0] != "cache":
+            files[rel.as_posix()] = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_ino)
+    return files
+
+
+def _inputs(corpus: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(corpus.iterdir())}
+
+
+def _temp_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if ".tmp" in p.name or p.name.startswith(".write-test-")]
+
+
+def _fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """Make one output file's write fail the way a full disk makes it fail, after writing part of it."""
+    if where == "parquet":
+        target = f".{list(TABLES)[len(TABLES) // 2]}.parquet."  # a table in the middle
+        real_write_table = pq.write_table
+
+        def write_table(table, path, *args, **kwargs):
+            if Path(path).name.startswith(target):
+                Path(path).write_bytes(b"PAR1 half a file")
+                # what pyarrow raises on a full disk
+                raise OSError(
+                    errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device"
+                )
+            return real_write_table(table, path, *args, **kwargs)
+
+        monkeypatch.setattr(pq, "write_table", write_table)
+    elif where == "csv":
+        target = f".{list(TABLES)[-1]}.csv."  # the last table: every Parquet file is written by then
+        real_to_csv = pd.DataFrame.to_csv
+
+        def to_csv(self, path=None, *args, **kwargs):
+            if path is not None and Path(path).name.startswith(target):
+                Path(path).write_text("doc_id,half a li", encoding="utf-8")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real_to_csv(self, path, *args, **kwargs)
+
+        monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+    else:  # SQLite finds the disk full itself (SQLITE_FULL): its database is capped at 8 pages
+        real_connect = sqlite3.connect
+
+        def connect(path, *args, **kwargs):
+            conn = real_connect(path, *args, **kwargs)
+            if Path(str(path)).name.startswith(".reportminer.sqlite."):
+                conn.execute("PRAGMA max_page_count = 8")
+            return conn
+
+        monkeypatch.setattr(sqlite3, "connect", connect)
+
+
+@pytest.fixture(scope="module")
+def grown_corpus(tmp_path_factory):
+    """Three reports (``a``), the same plus a fourth (``b``), the outputs of a run on ``a`` (``out_a``) and
+    those of a run on ``a`` and then ``b`` that nothing disturbed (``clean``)."""
+    from reportminer.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("disk_full")
+    files = sorted(CORPUS.glob("0*.txt"))[:4]
+    a, b = root / "a", root / "b"
+    for folder, chosen in ((a, files[:3]), (b, files)):
+        folder.mkdir()
+        for path in chosen:
+            shutil.copy(path, folder)
+    out_a, clean = root / "out_a", root / "clean"
+    run_pipeline(a, out_a)
+    shutil.copytree(out_a, clean)
+    run_pipeline(b, clean)
+    return SimpleNamespace(a=a, b=b, out_a=out_a, clean=clean)
+
+
+@pytest.mark.parametrize("where", ["parquet", "csv", "sqlite"])
+def test_disk_full_while_writing_keeps_the_previous_results_and_the_next_run_completes(
+    grown_corpus, tmp_path, monkeypatch, where
+):
+    from reportminer.pipeline import run_pipeline
+    from reportminer.store import read_runs, read_table
+
+    out = tmp_path / "out"
+    shutil.copytree(grown_corpus.out_a, out)
+    before, inputs = _results(out), _inputs(grown_corpus.b)
+    with monkeypatch.context() as patch:
+        _fill_disk_at(patch, where)
+        with pytest.raises(OutputError) as failed:
+            run_pipeline(grown_corpus.b, out)
+    message = str(failed.value)
+    assert message.startswith(f"writing results to {out} failed: the disk is full"), message
+    assert "free space" in message and "the previous results there are unchanged" in message
+    assert "\n" not in message
+    # all or nothing: not one file replaced (same bytes and inode), no half or temporary file left
+    assert _results(out) == before
+    assert not _temp_files(out)
+    assert {name: len(read_table(out, name)) for name in ("documents", "runs")} == {"documents": 3, "runs": 1}
+    assert _inputs(grown_corpus.b) == inputs
+    # space freed: the next run completes, reuses the analysis done before the failure, equals the clean run
+    summary = run_pipeline(grown_corpus.b, out)
+    assert (summary.n_documents, summary.n_new, summary.n_analysed) == (4, 1, 0)
+    clean = _tables(grown_corpus.clean)
+    for name, df in _tables(out).items():
+        pd.testing.assert_frame_equal(df, clean[name], obj=name)
+    assert len(read_runs(out)) == len(read_runs(grown_corpus.clean)) == 2  # the failed run is not recorded
+    assert not _temp_files(out) and _inputs(grown_corpus.b) == inputs
+
+
+def test_disk_full_while_recording_an_unchanged_run_keeps_the_history(grown_corpus, tmp_path, monkeypatch):
+    from reportminer.pipeline import run_pipeline
+    from reportminer.store import read_runs
+
+    out = tmp_path / "out"
+    shutil.copytree(grown_corpus.clean, out)
+    before = _results(out)
+    real_to_csv = pd.DataFrame.to_csv
+
+    def to_csv(self, path=None, *args, **kwargs):  # runs.parquet is written by then
+        if path is not None and Path(path).name.startswith(".runs.csv."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_to_csv(self, path, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pd.DataFrame, "to_csv", to_csv)
+        with pytest.raises(OutputError, match=f"recording the run in {out} failed: the disk is full"):
+            run_pipeline(grown_corpus.b, out)  # nothing changed: only the run would be recorded
+    assert _results(out) == before and not _temp_files(out)
+    summary = run_pipeline(grown_corpus.b, out)
+    assert summary.n_analysed == 0 and summary.n_unchanged == 4
+    runs = read_runs(out)
+    assert len(runs) == 3 and runs["run_id"].is_unique
+    with sqlite3.connect(out / "reportminer.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 3
+    assert len(pd.read_csv(out / "csv" / "runs.csv")) == 3
+
+
+def test_cli_disk_full_exits_2_with_one_line(grown_corpus, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from reportminer.cli import app
+
+    out = tmp_path / "out"
+    shutil.copytree(grown_corpus.out_a, out)
+    before, inputs = _results(out), _inputs(grown_corpus.b)
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", no_space)
+    result = CliRunner().invoke(
+        app, ["run", str(grown_corpus.b), "--out", str(out), "--engine", "local"], env={"COLUMNS": "250"}
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"error: writing results to {out} failed: the disk is full")
+    assert "free space" in errors[0] and "unchanged" in errors[0]
+    assert _results(out) == before and not _temp_files(out) and _inputs(grown_corpus.b) == inputs
+
+
+def test_full_disk_while_caching_is_a_warning_not_a_crash(tmp_path, caplog):
+    from reportminer.cache import AnalysisCache
+    from reportminer.records import AnalysedReport, Report
+
+    text = secrets.token_hex(50_000)  # does not compress: needs more pages than the cache may grow by
+    report = Report("d1", "a.txt", "0" * 64, "txt", "Titel", None, None, "utf-8", text)
+    with AnalysisCache(tmp_path / "analysed.sqlite", "model") as cache:
+        pages = cache._conn.execute("PRAGMA page_count").fetchone()[0]
+        cache._conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from now on
+        with caplog.at_level(logging.WARNING, logger="reportminer.cache"):
+            cache.put_many([AnalysedReport(report, [], ["rat"], 1, "model")])
+        assert cache.get(report.sha256, report.path) is None and len(cache) == 0
+    assert "database or disk is full" in caplog.text and "the next run analyses them again" in caplog.text

@@ -60,6 +60,30 @@ def test_flow_run_writes_tables_and_reruns_idempotently(prefect_harness, tmp_pat
     assert list(runs["run_id"]) == [first.run_id, second.run_id]
 
 
+@pytest.mark.slow
+def test_dask_runner_writes_the_same_tables_as_the_default_runner(prefect_harness, tmp_path):
+    """The flow on a LocalCluster of 2 worker processes, batches in parallel: tables equal the default's."""
+    pytest.importorskip("prefect_dask", reason="needs prefect-dask (pip install -e '.[dask]')")
+    from reportminer_flows.reportminer_flow import dask_flow, reportminer_flow
+
+    corpus = tmp_path / "reports"
+    corpus.mkdir()
+    for path in sorted(CORPUS.glob("*"))[:7]:
+        if path.suffix in {".txt", ".md", ".html"}:
+            shutil.copy(path, corpus)
+    (corpus / "leer.txt").write_text("   \n", encoding="utf-8")
+    default = reportminer_flow(corpus=str(corpus), out=str(tmp_path / "default"), batch_size=2)
+    on_dask = dask_flow(n_workers=2)(corpus=str(corpus), out=str(tmp_path / "dask"), batch_size=2, parallel=4)
+    assert on_dask.n_analysed == default.n_analysed == default.n_documents >= 5
+    assert on_dask.n_errors == default.n_errors == 1
+    for table in ("documents", "mentions", "entities", "themes", "doc_themes", "segment_themes", "meetings",
+                  "errors"):  # fmt: skip
+        expected = pd.read_parquet(tmp_path / "default" / "parquet" / f"{table}.parquet")
+        got = pd.read_parquet(tmp_path / "dask" / "parquet" / f"{table}.parquet")
+        cols = [c for c in expected.columns if c != "run_id"]
+        pd.testing.assert_frame_equal(expected[cols], got[cols], obj=table)
+
+
 def test_cli_missing_corpus_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2

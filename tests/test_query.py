@@ -336,6 +336,32 @@ def test_cli_sql_refuses_writes_with_exit_2(out_dir, statement):
     )
 
 
+# Statements that would reach files beside the outputs: attach or create a database, load a library.
+REACHING_OUT = [
+    "ATTACH DATABASE '{tmp}/x.db' AS x",
+    "attach '{tmp}/x.db' as x",
+    "SELECT load_extension('{tmp}/x')",
+    "SELECT 1 UNION SELECT load_extension('{tmp}/x', 'sqlite3_x_init')",
+    "VALUES (load_extension('{tmp}/x'))",
+    "VACUUM INTO '{tmp}/copy.db'",
+    "SELECT * FROM pragma_writable_schema",
+]
+
+
+@pytest.mark.parametrize("statement", REACHING_OUT)
+def test_sql_refuses_to_attach_or_load_other_files_in_python_and_cli(outputs, out_dir, tmp_path, statement):
+    statement = statement.format(tmp=tmp_path)
+    (tmp_path / "x").write_bytes(b"\x7fELF not really a library")  # something there to load
+    before = _sha(out_dir / "reportminer.sqlite")
+    with pytest.raises(QueryError, match="refused|only a single read-only SELECT"):
+        outputs.sql(statement)
+    result = _cli("sql", statement, "-o", str(out_dir))
+    assert result.exit_code == 2 and result.stderr.startswith("error:")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _sha(out_dir / "reportminer.sqlite") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["x"]  # nothing attached, created or copied
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -85,20 +86,25 @@ def _get(url: str, timeout: float = 30) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
-def web_url(corpus_tables):
-    """``reportminer web`` on the sample corpus' outputs, on a free localhost port, in a subprocess."""
+def web_port(corpus_tables, tmp_path_factory):
+    """``reportminer web`` on the sample corpus' outputs (default host), on a free port, in a subprocess.
+
+    Its output goes to a file, not a pipe: Datasette prints a long traceback for each refused query, and a
+    pipe nobody reads would fill up and stall the server."""
     _, out = corpus_tables
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reportminer", "web", "--out", str(out), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    log = tmp_path_factory.mktemp("web") / "server.log"
+    with open(log, "w", encoding="utf-8") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reportminer", "web", "--out", str(out), "--port", str(port)],
+            stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120  # a busy 2-core machine starts Datasette slowly
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"reportminer web exited with {proc.returncode}:\n{proc.stdout.read()}")
+                pytest.fail(f"reportminer web exited with {proc.returncode}:\n{log.read_text()}")
             try:
                 if _get(f"{base}/-/versions.json", timeout=5)[0] == 200:
                     break
@@ -107,7 +113,7 @@ def web_url(corpus_tables):
             if time.monotonic() > deadline:
                 pytest.fail("reportminer web did not answer within 120 s")
             time.sleep(0.5)
-        yield base
+        yield port
     finally:
         proc.terminate()
         try:
@@ -115,6 +121,11 @@ def web_url(corpus_tables):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def web_url(web_port):
+    return f"http://127.0.0.1:{web_port}"
 
 
 def _json(url: str) -> object:
@@ -153,6 +164,98 @@ def test_writes_are_refused(web_url):
     status, body = _get(f"{web_url}/{DATABASE}.json?{query}")
     assert status == 400 and b"must be a SELECT" in body
     assert _json(f"{web_url}/-/databases.json")[0]["is_mutable"] is False
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# Writes, and statements that reach beyond the database: other files, shared libraries, the schema itself.
+ATTACKS = {
+    "insert": "INSERT INTO themes (theme_id, label) VALUES (99, 'x')",
+    "update": "UPDATE entities SET name = 'x'",
+    "delete_in_with": "WITH x AS (SELECT 1) DELETE FROM mentions",
+    "second_statement": "SELECT 1; DROP TABLE runs",
+    "attach": "ATTACH DATABASE '{tmp}/x.db' AS x",
+    "attach_short": "attach '{tmp}/x.db' as x",
+    "vacuum_into": "VACUUM INTO '{tmp}/copy.db'",
+    "load_extension": "SELECT load_extension('{tmp}/x')",
+    "load_extension_in_union": "SELECT 1 UNION SELECT load_extension('{tmp}/x', 'sqlite3_x_init')",
+    "writable_schema": "PRAGMA writable_schema = 1",
+    "writable_schema_function": "SELECT * FROM pragma_writable_schema",
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_sql_endpoint_refuses_writes_attach_extensions_and_pragmas(web_url, corpus_tables, tmp_path, attack):
+    db = corpus_tables[1] / "reportminer.sqlite"
+    statement = ATTACKS[attack].format(tmp=tmp_path)
+    (tmp_path / "x").write_bytes(b"\x7fELF not really a library")  # something there to load
+    before = _sha(db)
+    query = urllib.parse.urlencode({"sql": statement})
+    status, body = _get(f"{web_url}/{DATABASE}.json?{query}")
+    assert status == 400, body[:500]
+    answer = json.loads(body)
+    assert answer["ok"] is False and not answer.get("rows")
+    if "load_extension" in attack:  # refused before SQLite looks for the file, not merely not found
+        assert answer["error"] == "not authorized"
+    assert _get(f"{web_url}/{DATABASE}?{query}")[0] == 400  # the HTML page refuses it too
+    assert _sha(db) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["x"]  # nothing attached, created or copied
+    assert _json(f"{web_url}/{DATABASE}.json?sql=SELECT+count(*)+AS+n+FROM+themes&_shape=array") == [
+        {"n": len(corpus_tables[0]["themes"])}
+    ]
+
+
+def test_posted_sql_is_refused(web_url, corpus_tables):
+    db = corpus_tables[1] / "reportminer.sqlite"
+    before = _sha(db)
+    data = urllib.parse.urlencode({"sql": "DELETE FROM entities"}).encode()
+    # the SQL endpoints do not take POST; a canned query does, but runs only its own SELECT and ignores the
+    # posted sql (Datasette 0.65 then fails with 500 for read-only canned queries: refused all the same)
+    for path, refused in (
+        (f"/{DATABASE}", (405,)),
+        (f"/{DATABASE}.json", (405,)),
+        (f"/{DATABASE}/who_met_where_when", (403, 405, 500)),
+    ):
+        request = urllib.request.Request(f"{web_url}{path}", data=data, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status in refused, (path, status)
+    assert _sha(db) == before
+    assert len(_json(f"{web_url}/{DATABASE}/entities.json?_shape=array&_size=max")) == len(
+        corpus_tables[0]["entities"]
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="127.0.0.2 is this machine only on Linux")
+def test_server_answers_on_127_0_0_1_only(web_port):
+    """Bound to 127.0.0.1, not to every address: another loopback address of this machine is refused, as
+    is any other interface (a server bound to 0.0.0.0 would answer on 127.0.0.2)."""
+    socket.create_connection(("127.0.0.1", web_port), timeout=10).close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", web_port), timeout=10).close()
+
+
+def test_web_command_binds_127_0_0_1_by_default(tmp_path, monkeypatch):
+    import datasette.cli
+
+    (tmp_path / "reportminer.sqlite").write_bytes(b"")
+    started = {}
+
+    def datasette_main(*, args, **kwargs):  # instead of starting the server
+        started["args"] = args
+
+    monkeypatch.setattr(datasette.cli.cli, "main", datasette_main)
+    result = CliRunner().invoke(app, ["web", "--out", str(tmp_path)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    args = started["args"]
+    assert args[args.index("--host") + 1] == "127.0.0.1" and "0.0.0.0" not in args
+    assert "--immutable" in args and "--load-extension" not in args
+    assert "http://127.0.0.1:8001/reportminer" in result.output
 
 
 # -- headless Chromium -----------------------------------------------------------------------------------

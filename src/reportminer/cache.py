@@ -30,6 +30,7 @@ from datetime import date
 from pathlib import Path
 
 from reportminer import __version__
+from reportminer.errors import OutputError
 from reportminer.records import AnalysedReport, Mention, Report
 
 log = logging.getLogger(__name__)
@@ -142,14 +143,20 @@ class AnalysisCache:
         self.path = Path(path)
         self.model_key = model_key
         self.code_version = code_version()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path)
-        with self._conn:
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS analysed (sha256 TEXT NOT NULL, model TEXT NOT NULL, "
-                "code_version TEXT NOT NULL, path TEXT NOT NULL, payload BLOB NOT NULL, "
-                "PRIMARY KEY (sha256, model, code_version, path))"
-            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path)
+            with self._conn:
+                self._conn.execute(
+                    "CREATE TABLE IF NOT EXISTS analysed (sha256 TEXT NOT NULL, model TEXT NOT NULL, "
+                    "code_version TEXT NOT NULL, path TEXT NOT NULL, payload BLOB NOT NULL, "
+                    "PRIMARY KEY (sha256, model, code_version, path))"
+                )
+        except (OSError, sqlite3.Error) as exc:
+            raise OutputError(
+                f"the analysis cache {self.path} cannot be opened ({exc}); free space or fix permissions, "
+                "or delete the file (the next run analyses every report again)"
+            ) from exc
 
     @classmethod
     def open(cls, out_dir: Path, model_key: str) -> AnalysisCache:
@@ -184,24 +191,38 @@ class AnalysisCache:
             return None
 
     def put_many(self, analysed: Iterable[AnalysedReport]) -> None:
-        """Store analysed reports, all in one transaction."""
+        """Store analysed reports, all in one transaction.
+
+        The cache only saves work: when it cannot be written (a full disk, a read-only file) the run goes
+        on with a warning, and the next run analyses these reports again.
+        """
         rows = [
             (a.report.sha256, self.model_key, self.code_version, a.report.path, to_json(a)) for a in analysed
         ]
-        with self._conn:
-            self._conn.executemany("INSERT OR REPLACE INTO analysed VALUES (?, ?, ?, ?, ?)", rows)
+        try:
+            with self._conn:
+                self._conn.executemany("INSERT OR REPLACE INTO analysed VALUES (?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:  # the transaction was rolled back: the cache is as it was
+            log.warning(
+                "cannot add %d analysed reports to the cache %s (%s); the next run analyses them again",
+                len(rows), self.path, exc,
+            )  # fmt: skip
 
     def prune(self, current: Mapping[str, str]) -> int:
         """Delete entries of files no longer present (path → sha256 of the corpus now) and of other code
         versions; entries of other models for current files stay (switching back is then free).
-        Returns the number of entries removed."""
-        with self._conn:
-            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS current_files (path TEXT, sha256 TEXT)")
-            self._conn.execute("DELETE FROM current_files")
-            self._conn.executemany("INSERT INTO current_files VALUES (?, ?)", current.items())
-            removed = self._conn.execute(
-                "DELETE FROM analysed WHERE code_version != ? OR NOT EXISTS (SELECT 1 FROM current_files c "
-                "WHERE c.path = analysed.path AND c.sha256 = analysed.sha256)",
-                (self.code_version,),
-            ).rowcount
+        Returns the number of entries removed (0, with a warning, when the cache cannot be written)."""
+        try:
+            with self._conn:
+                self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS current_files (path TEXT, sha256 TEXT)")
+                self._conn.execute("DELETE FROM current_files")
+                self._conn.executemany("INSERT INTO current_files VALUES (?, ?)", current.items())
+                removed = self._conn.execute(
+                    "DELETE FROM analysed WHERE code_version != ? OR NOT EXISTS (SELECT 1 FROM current_files c "
+                    "WHERE c.path = analysed.path AND c.sha256 = analysed.sha256)",
+                    (self.code_version,),
+                ).rowcount
+        except sqlite3.Error as exc:  # rolled back: old entries stay until a later run removes them
+            log.warning("cannot remove old entries from the cache %s (%s)", self.path, exc)
+            return 0
         return removed

@@ -36,6 +36,7 @@ def _prepare_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 
 @app.command()
@@ -59,6 +60,15 @@ def run(
     full: Annotated[
         bool, typer.Option("--full", help="Analyse every report again, ignoring the cache of earlier runs")
     ] = False,
+    task_runner: Annotated[
+        str,
+        typer.Option(help="default: analyse in this process; dask: on a Dask cluster (needs prefect-dask)"),
+    ] = "default",
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Scheduler of an existing Dask cluster (tcp://host:8786); default: a LocalCluster"),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes of the LocalCluster")] = 2,
 ) -> None:
     """Analyse every report in CORPUS and write tables (Parquet, CSV, SQLite) to OUT.
 
@@ -73,6 +83,11 @@ def run(
     )
     if engine not in ("prefect", "local"):
         _fail(f"unknown --engine {engine!r}; use prefect or local")
+    if task_runner not in ("default", "dask"):
+        _fail(f"unknown --task-runner {task_runner!r}; use default or dask")
+    if task_runner == "dask" and engine != "prefect":
+        _fail("--task-runner dask runs the Prefect flow; leave out --engine local")
+    dask = (dask_address, workers) if task_runner == "dask" else None
     if not corpus.exists():
         _fail(f"corpus folder {corpus} does not exist; pass a folder of .txt/.md/.html/.pdf/.docx reports")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -99,7 +114,16 @@ def run(
                 summary = local()
             else:
                 summary = _run_prefect(
-                    corpus, out, model, batch_size, hook, verbose, lambda: started, local, full=full
+                    corpus,
+                    out,
+                    model,
+                    batch_size,
+                    hook,
+                    verbose,
+                    lambda: started,
+                    local,
+                    full=full,
+                    dask=dask,
                 )
         except ReportminerError as exc:
             progress.stop()
@@ -107,8 +131,9 @@ def run(
     _print_summary(summary)
 
 
-def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local, *, full=False):
-    """The Prefect flow; falls back to ``local`` when Prefect fails before the flow's work began."""
+def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local, *, full=False, dask=None):
+    """The Prefect flow; falls back to ``local`` when Prefect fails before the flow's work began.
+    ``dask``: ``(address or None, LocalCluster workers)`` to run the analysis on Dask (no fallback)."""
     _prepare_prefect(verbose)
     try:
         import reportminer_flows.reportminer_flow as flow_module
@@ -116,13 +141,18 @@ def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local, 
         console.print(f"[yellow]Prefect unavailable ({exc}); running locally[/]", soft_wrap=True)
         return local()
     flow_module.progress_hook = hook
+    params = {"corpus": str(corpus), "out": str(out), "model": model, "batch_size": batch_size, "full": full}
     try:
-        return flow_module.reportminer_flow(
-            corpus=str(corpus), out=str(out), model=model, batch_size=batch_size, full=full
-        )
+        if dask is not None:
+            address, workers = dask
+            flow = flow_module.dask_flow(address, workers)
+            return flow(**params, parallel=2 * (workers if address is None else _dask_workers(address)))
+        return flow_module.reportminer_flow(**params)
     except ReportminerError:
         raise
     except Exception as exc:
+        if dask is not None:
+            raise ReportminerError(f"the run on Dask failed ({type(exc).__name__}: {exc})") from exc
         if started():
             raise
         console.print(
@@ -133,6 +163,19 @@ def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local, 
         return local()
     finally:
         flow_module.progress_hook = None
+
+
+def _dask_workers(address: str) -> int:
+    """How many workers the Dask cluster at ``address`` has now (at least 1)."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=30) as client:
+            return max(1, len(client.scheduler_info().get("workers", {})))
+    except OSError as exc:
+        raise ReportminerError(
+            f"cannot reach the Dask scheduler at {address} ({exc}); is it running?"
+        ) from exc
 
 
 def _print_summary(summary) -> None:

@@ -14,6 +14,7 @@ Anaphoric expressions ("am folgenden Tag", "zwei Tage später") use the last men
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
 import json
 import logging
@@ -1482,8 +1483,9 @@ def extract_dates(
     _register_extensions()
     if reference_date is None:
         reference_date = doc._.report_date
-    if doc._.timexes is not None and doc.user_data.get(_TAGGED_WITH) == f"{reference_date}|{mode}":
-        return list(doc._.timexes)
+    tagged = doc._.timexes
+    if tagged is not None and doc.user_data.get(_TAGGED_WITH) == f"{reference_date}|{mode}":
+        return tagged
     return tag_dates(doc.text, reference_date=reference_date, mode=mode)
 
 
@@ -1518,11 +1520,33 @@ def find_report_date(text: str) -> datetime.date | None:
 
 def _register_extensions() -> None:
     if not Doc.has_extension("report_date"):
-        Doc.set_extension("report_date", default=None)
+        Doc.set_extension("report_date", getter=_get_report_date, setter=_set_report_date)
     if not Doc.has_extension("timexes"):
-        Doc.set_extension("timexes", default=None)
+        Doc.set_extension("timexes", getter=_get_timexes)
     if not Span.has_extension("timex_value"):
         Span.set_extension("timex_value", default=None)
+
+
+_REPORT_DATE = "reportminer_report_date"  # doc.user_data key: the report date as ISO text
+
+
+def _get_report_date(doc: Doc) -> datetime.date | None:
+    found = doc.user_data.get(_REPORT_DATE)
+    return None if found is None else datetime.date.fromisoformat(found)
+
+
+def _set_report_date(doc: Doc, value: datetime.date | None) -> None:
+    doc.user_data[_REPORT_DATE] = None if value is None else value.isoformat()
+
+
+_TIMEXES = "reportminer_dates_timexes"  # doc.user_data key: the component's timexes as plain tuples
+
+
+def _get_timexes(doc: Doc) -> list[Timex] | None:
+    """``doc._.timexes``: what the component found, or None when it did not tag this doc. Kept in
+    ``doc.user_data`` as tuples, which survive ``Doc.to_bytes`` (``nlp.pipe`` with n_process > 1)."""
+    found = doc.user_data.get(_TIMEXES)
+    return None if found is None else [Timex(*fields) for fields in found]
 
 
 _register_extensions()
@@ -1546,7 +1570,7 @@ class DatesComponent:
             span._.timex_value = t.value
             spans.append(span)
         doc.spans[self.spans_key] = spans
-        doc._.timexes = timexes
+        doc.user_data[_TIMEXES] = [dataclasses.astuple(t) for t in timexes]
         doc.user_data[_TAGGED_WITH] = f"{doc._.report_date}|{self.mode}"
         return doc
 

@@ -77,6 +77,7 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
     wanted = set(labels)
     mentions = []
     sentences = SentenceIndex(doc)
+    doc_text = doc.text  # Doc.text joins every token anew on each access
     for ent in doc.ents:
         if ent.label_ not in wanted:
             continue
@@ -92,7 +93,7 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
             continue
         start = span.start_char + span.text.index(raw) + raw.index(text)
         prev = doc[span.start - 1].lower_ if span.start > 0 else None
-        abbreviation = _introduced_abbreviation(doc.text, span.end_char, text)
+        abbreviation = _introduced_abbreviation(doc_text, span.end_char, text)
         mentions.append(
             Mention(
                 label=ent.label_,

@@ -4,19 +4,22 @@ Layout of an output folder::
 
     parquet/<table>.parquet   csv/<table>.csv   reportminer.sqlite
 
-Every file is written to a temporary name in the same folder, flushed to disk, then renamed over the old
-one, so a reader (or a crash) never sees half a file. The ``runs`` table keeps the history of all runs.
+Every file is written to a temporary name in the same folder and flushed to disk; only when all files of a
+write are complete are they renamed over the old ones. A reader (or a crash) never sees half a file, and a
+write that fails (a full disk) leaves the previous results as they were. The ``runs`` table keeps the
+history of all runs.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,6 +51,85 @@ def atomic_path(dest: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+class StagedFiles:
+    """Temporary files beside their destinations that replace them all together (``with`` block).
+
+    :meth:`path` hands out a temporary path for each destination; :meth:`sync` flushes them all to disk and
+    :meth:`commit` then renames each over its destination. Nothing is renamed before every file is complete,
+    so a write that fails part way (a full disk) leaves every old file as it was. Temporary files (and
+    SQLite's journals beside them) are removed when the block ends, whatever happened.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> StagedFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for tmp, _ in self._pending:
+            for leftover in (tmp, tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
+                leftover.unlink(missing_ok=True)
+
+    def path(self, dest: Path) -> Path:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+        self._pending.append((Path(tmp), dest))
+        return Path(tmp)
+
+    def sync(self) -> None:
+        for tmp, _ in self._pending:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+
+    def commit(self) -> None:
+        for tmp, dest in self._pending:
+            os.replace(tmp, dest)
+
+
+def write_files(out_dir: Path, what: str, write: Callable[[StagedFiles], None]) -> None:
+    """Call ``write`` with a :class:`StagedFiles`, then put its files in place, all or none.
+
+    Failures become an :class:`OutputError` that says what failed in ``out_dir`` (``what``: "writing
+    results to"), why (the disk is full, permission denied, ...), what to do, and whether the previous
+    files are still there unchanged.
+    """
+    with StagedFiles() as staged:
+        try:
+            write(staged)
+            staged.sync()
+        except (OSError, sqlite3.Error) as exc:
+            raise write_error(out_dir, what, exc, unchanged=True) from exc
+        try:
+            staged.commit()
+        except OSError as exc:  # a rename failed: some files may be new, some old
+            raise write_error(out_dir, what, exc, unchanged=False) from exc
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for "no space left" (or over quota) from the OS, pyarrow, pandas or SQLite."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    if isinstance(exc, sqlite3.Error):
+        full = getattr(sqlite3, "SQLITE_FULL", 13)
+        return getattr(exc, "sqlite_errorcode", None) == full or "disk is full" in str(exc)
+    return False
+
+
+def write_error(out_dir: Path, what: str, exc: BaseException, *, unchanged: bool) -> OutputError:
+    """The one-line error for a failed write to ``out_dir``: what failed there, why, and what to do."""
+    reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc) or repr(exc)
+    if is_disk_full(exc):
+        why, fix = f"the disk is full ({reason})", "free space on it (or write elsewhere with --out)"
+    elif isinstance(exc, PermissionError):
+        why, fix = reason, "give the user running reportminer write access (or write elsewhere with --out)"
+    else:
+        why, fix = reason, "free space or fix permissions"
+    state = "the previous results there are unchanged" if unchanged else "its results may be incomplete"
+    return OutputError(f"{what} {out_dir} failed: {why}; {fix} and run again; {state}")
+
+
 def check_writable(out_dir: Path) -> None:
     """Fail early, before any work, when the output folder cannot be written."""
     out_dir = Path(out_dir)
@@ -63,10 +145,11 @@ def check_writable(out_dir: Path) -> None:
 
 def remove_stale_temp_files(out_dir: Path) -> None:
     """Delete temporary files a killed run left behind (the finished files were never touched)."""
-    for folder in (out_dir, out_dir / "parquet", out_dir / "csv"):
+    for folder in (out_dir, out_dir / "parquet", out_dir / "csv", out_dir / BUILD_MARKER.parent):
         if folder.is_dir():
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
+            for pattern in (".*.tmp", ".*.tmp-journal", ".*.tmp-wal"):
+                for tmp in folder.glob(pattern):
+                    tmp.unlink(missing_ok=True)
 
 
 def read_runs(out_dir: Path) -> pd.DataFrame:
@@ -117,8 +200,13 @@ def read_build_marker(out_dir: Path) -> str | None:
 
 
 def write_build_marker(out_dir: Path, fingerprint: str) -> None:
-    with atomic_path(Path(out_dir) / BUILD_MARKER) as tmp:
-        tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+    """Record that the tables in ``out_dir`` are complete for ``fingerprint``. Only a shortcut for the next
+    run: when it cannot be written (a full disk), that run rebuilds the tables, so this only warns."""
+    try:
+        with atomic_path(Path(out_dir) / BUILD_MARKER) as tmp:
+            tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot record the build in %s (%s); the next run rebuilds the tables", out_dir, exc)
 
 
 def remove_build_marker(out_dir: Path) -> None:
@@ -127,44 +215,46 @@ def remove_build_marker(out_dir: Path) -> None:
 
 def append_runs(rows: pd.DataFrame, out_dir: Path) -> pd.DataFrame:
     """Add ``rows`` to the runs history of ``out_dir`` (Parquet, CSV and the SQLite ``runs`` table), leaving
-    every other table as it is. Each file is replaced atomically. Returns the whole history."""
+    every other table as it is. The three files are replaced together (or, on failure, not at all).
+    Returns the whole history."""
     out_dir = Path(out_dir)
+    remove_stale_temp_files(out_dir)
     history = read_runs(out_dir)
     rows = TABLES["runs"].conform(rows)
     history = history[~history["run_id"].isin(rows["run_id"])]
     runs = TABLES["runs"].conform(pd.concat([history, rows], ignore_index=True) if len(history) else rows)
     db = out_dir / SQLITE_NAME
-    try:
+    records = list(
+        rows.astype(object).where(rows.notna(), None)[TABLES["runs"].column_names].itertuples(index=False)
+    )
+
+    def write(staged: StagedFiles) -> None:
         arrow = pa.Table.from_pandas(runs, schema=TABLES["runs"].arrow_schema(), preserve_index=False)
-        with atomic_path(out_dir / "parquet" / "runs.parquet") as tmp:
-            pq.write_table(arrow, tmp)
-        with atomic_path(out_dir / "csv" / "runs.csv") as tmp:
-            runs.to_csv(tmp, index=False, encoding="utf-8")
+        pq.write_table(arrow, staged.path(out_dir / "parquet" / "runs.parquet"))
+        runs.to_csv(staged.path(out_dir / "csv" / "runs.csv"), index=False, encoding="utf-8")
         if db.exists():
-            with atomic_path(db) as tmp:
-                shutil.copyfile(db, tmp)
-                conn = sqlite3.connect(tmp)
-                try:
-                    with conn:
-                        cols = TABLES["runs"].column_names
-                        marks = ", ".join("?" for _ in cols)
-                        records = rows.astype(object).where(rows.notna(), None)[cols].itertuples(index=False)
-                        conn.executemany(
-                            f"INSERT OR REPLACE INTO runs ({', '.join(cols)}) VALUES ({marks})", list(records)
-                        )
-                finally:
-                    conn.close()
-    except (OSError, sqlite3.Error) as exc:
-        raise OutputError(
-            f"recording the run in {out_dir} failed ({exc}); free space or fix permissions"
-        ) from exc
+            tmp = staged.path(db)
+            shutil.copyfile(db, tmp)
+            conn = sqlite3.connect(tmp)
+            try:
+                with conn:
+                    cols = TABLES["runs"].column_names
+                    marks = ", ".join("?" for _ in cols)
+                    conn.executemany(
+                        f"INSERT OR REPLACE INTO runs ({', '.join(cols)}) VALUES ({marks})", records
+                    )
+            finally:
+                conn.close()
+
+    write_files(out_dir, "recording the run in", write)
     return runs
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd.DataFrame]:
     """Write every table (conformed to the schema) to Parquet, CSV and SQLite; ``runs`` is appended.
 
-    Returns the tables as written.
+    All files are replaced together once every one is complete; when a write fails (a full disk: see
+    :func:`write_files`) the previous files stay as they were. Returns the tables as written.
     """
     out_dir = Path(out_dir)
     check_writable(out_dir)
@@ -175,20 +265,15 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
     history = history[~history["run_id"].isin(new_runs["run_id"])]
     tables["runs"] = pd.concat([history, new_runs], ignore_index=True) if len(history) else new_runs
     written = {name: TABLES[name].conform(tables.get(name)) for name in TABLES}
-    try:
+
+    def write(staged: StagedFiles) -> None:
         for name, df in written.items():
-            table = TABLES[name]
-            arrow = pa.Table.from_pandas(df, schema=table.arrow_schema(), preserve_index=False)
-            with atomic_path(out_dir / "parquet" / f"{name}.parquet") as tmp:
-                pq.write_table(arrow, tmp)
-            with atomic_path(out_dir / "csv" / f"{name}.csv") as tmp:
-                df.to_csv(tmp, index=False, encoding="utf-8")
-        with atomic_path(out_dir / SQLITE_NAME) as tmp:
-            write_sqlite(written, tmp)
-    except OSError as exc:
-        raise OutputError(
-            f"writing results to {out_dir} failed ({exc.strerror or exc}); free space or fix permissions"
-        ) from exc
+            arrow = pa.Table.from_pandas(df, schema=TABLES[name].arrow_schema(), preserve_index=False)
+            pq.write_table(arrow, staged.path(out_dir / "parquet" / f"{name}.parquet"))
+            df.to_csv(staged.path(out_dir / "csv" / f"{name}.csv"), index=False, encoding="utf-8")
+        write_sqlite(written, staged.path(out_dir / SQLITE_NAME))
+
+    write_files(out_dir, "writing results to", write)
     return written
 
 

@@ -1,0 +1,202 @@
+"""End-to-end throughput: reportminer against raw spaCy ``nlp.pipe`` on the same texts, side by side.
+
+Usage: python benchmarks/throughput.py [--docs 10000] [--small 2500] [--workers 2] [--skip-dask]
+
+Builds a corpus of --docs reports (and one of --small reports for the memory comparison) from the real
+OKFDE civic reports in ../shared/data/corpus/okfde_civic_blogs/texts, repeated with varied dates, years
+and town names (falls back to the sample corpus in corpus/ when ../shared is absent). Then, each in its
+own process so that peak RSS is that of the measured work alone:
+
+- raw: the same loaded pipeline (model, sentences, entity rules, dates; same batch size) over the texts
+  held in memory, with ``nlp.pipe`` and n_process 1 and 2;
+- reportminer: ``run_pipeline`` (local engine) from files to written tables, for both corpus sizes;
+- dask: the Prefect flow on a LocalCluster of --workers worker processes (prefect-dask), against the
+  default flow, so the speed-up includes Prefect's and the cluster's start-up.
+
+Words are tokens that are neither space nor punctuation, counted the same way for both. Model loading
+is outside the timed part of raw and reportminer runs (the interpreter and model start-up are printed
+separately). Target: reportminer/raw >= 0.85; peak RSS about flat in corpus size. Last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CIVIC = ROOT.parent / "shared" / "data" / "corpus" / "okfde_civic_blogs" / "texts"
+TOWNS = ["Zwickau", "Plauen", "Chemnitz", "Leipzig", "Dresden", "Görlitz", "Bautzen", "Freiberg", "Meißen",
+         "Erfurt", "Jena", "Gera", "Halle", "Magdeburg", "Potsdam", "Cottbus", "Rostock", "Schwerin"]  # fmt: skip
+CITY_RE = re.compile(r"\b(München|Berlin|Hamburg|Köln|Frankfurt|Stuttgart|Düsseldorf|Ulm|Bonn|Karlsruhe)\b")
+YEAR_RE = re.compile(r"\b(20[012]\d)\b")
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+def build_corpus(folder: Path, n_docs: int, seed: int = 0) -> None:
+    """``n_docs`` report files: the source texts in turn, each copy with a date line, shifted years and
+    other towns, so that no two files are the same document."""
+    sources = sorted(CIVIC.glob("*.txt")) if CIVIC.is_dir() else sorted((ROOT / "corpus").glob("*.txt"))
+    if not sources:
+        raise SystemExit(f"no source texts: neither {CIVIC} nor {ROOT / 'corpus'} has .txt files")
+    if not CIVIC.is_dir():
+        print(f"note: {CIVIC} not found; building from the sample corpus instead", file=sys.stderr)
+    texts = [p.read_text(encoding="utf-8") for p in sources]
+    rng = random.Random(seed)
+    folder.mkdir(parents=True)
+    for i in range(n_docs):
+        text = texts[i % len(texts)]
+        shift = i // len(texts) % 7
+        text = YEAR_RE.sub(lambda m, shift=shift: str(int(m.group(1)) + shift), text)
+        text = CITY_RE.sub(lambda m: rng.choice(TOWNS), text)
+        day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2015, 2026)
+        (folder / f"{i:05d}_{sources[i % len(sources)].stem}.txt").write_text(
+            f"{day:02d}.{month:02d}.{year}\n\n{text}", encoding="utf-8"
+        )
+
+
+# -- the measured runs, each in a process of its own ------------------------------------------------------
+
+
+def measure_raw(folder: Path, n_process: int, batch_size: int) -> dict:
+    from reportminer.nlp import load_pipeline
+
+    t0 = time.perf_counter()
+    nlp = load_pipeline(None)
+    load = time.perf_counter() - t0
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+    words = 0
+    t0 = time.perf_counter()
+    for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
+        words += sum(1 for t in doc if not t.is_space and not t.is_punct)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb()}
+
+
+def measure_reportminer(folder: Path, out: Path, batch_size: int) -> dict:
+    import pandas as pd
+
+    from reportminer.nlp import load_pipeline
+    from reportminer.pipeline import run_pipeline
+
+    t0 = time.perf_counter()
+    load_pipeline(None)  # loaded once per process; run_pipeline then finds it loaded
+    load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    summary = run_pipeline(folder, out, batch_size=batch_size, full=True)
+    seconds = time.perf_counter() - t0
+    words = int(pd.read_parquet(out / "parquet" / "documents.parquet", columns=["n_words"])["n_words"].sum())
+    return {
+        "seconds": seconds, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb(),
+        "documents": summary.n_documents, "errors": summary.n_errors, "themes": summary.n_themes,
+    }  # fmt: skip
+
+
+def measure_flow(folder: Path, out: Path, batch_size: int, workers: int) -> dict:
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+    from reportminer_flows.reportminer_flow import dask_flow, reportminer_flow
+
+    t0 = time.perf_counter()
+    if workers:
+        summary = dask_flow(n_workers=workers)(
+            corpus=str(folder), out=str(out), batch_size=batch_size, full=True, parallel=2 * workers
+        )
+    else:
+        summary = reportminer_flow(corpus=str(folder), out=str(out), batch_size=batch_size, full=True)
+    return {"seconds": time.perf_counter() - t0, "documents": summary.n_documents, "rss_mb": peak_rss_mb()}
+
+
+def in_subprocess(*args: str) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"measurement {args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=10_000, help="reports in the large corpus")
+    ap.add_argument("--small", type=int, default=None, help="reports in the small corpus (default docs/4)")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers")
+    ap.add_argument("--skip-dask", action="store_true", help="leave out the Prefect/Dask comparison")
+    ap.add_argument("--skip-two-process", action="store_true", help="leave out raw nlp.pipe n_process=2")
+    ap.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.measure:  # a child process: one measurement, JSON on stdout
+        kind, *rest = args.measure
+        if kind == "raw":
+            result = measure_raw(Path(rest[0]), int(rest[1]), args.batch_size)
+        elif kind == "reportminer":
+            result = measure_reportminer(Path(rest[0]), Path(rest[1]), args.batch_size)
+        else:
+            result = measure_flow(Path(rest[0]), Path(rest[1]), args.batch_size, int(rest[2]))
+        print(json.dumps(result))
+        return
+
+    small = args.small or max(1, args.docs // 4)
+    work = Path(tempfile.mkdtemp(prefix="reportminer-throughput-"))
+    try:
+        big, little = work / f"docs_{args.docs}", work / f"docs_{small}"
+        build_corpus(big, args.docs)
+        build_corpus(little, small)
+        print(f"corpora: {args.docs} and {small} reports under {work}", flush=True)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import reportminer.pipeline"], check=True)
+        startup = time.perf_counter() - t0
+
+        raw = in_subprocess("raw", str(big), "1")
+        rm = in_subprocess("reportminer", str(big), str(work / "out_big"))
+        rm_small = in_subprocess("reportminer", str(little), str(work / "out_small"))
+        raw2 = None if args.skip_two_process else in_subprocess("raw", str(big), "2")
+        rows = [
+            ("raw nlp.pipe, 1 process", raw), ("reportminer, 1 process", rm),
+            (f"reportminer, {small} reports", rm_small),
+        ]  # fmt: skip
+        if raw2:
+            rows.insert(1, ("raw nlp.pipe, 2 processes", raw2))
+        for name, r in rows:
+            r["words_per_s"] = round(r["words"] / r["seconds"])
+            print(f"{name:<32} {r['words']:>10,} words {r['seconds']:>8.1f} s {r['words_per_s']:>7,} words/s "
+                  f"peak RSS {r['rss_mb']:>7.1f} MB", flush=True)  # fmt: skip
+        ratio = rm["words_per_s"] / raw["words_per_s"]
+        print(f"ratio reportminer / raw (1 process): {ratio:.3f}  (target >= 0.85)")
+        print(f"peak RSS {small} → {args.docs} reports: {rm_small['rss_mb']:.0f} → {rm['rss_mb']:.0f} MB")
+        print(f"start-up: interpreter + import {startup:.1f} s, model load {rm['load_seconds']:.1f} s")
+        result = {
+            "docs": args.docs, "small": small, "ratio": round(ratio, 3), "raw": raw, "reportminer": rm,
+            "reportminer_small": rm_small, "raw_2_processes": raw2, "startup_seconds": round(startup, 2),
+        }  # fmt: skip
+        if raw2:
+            print(f"raw nlp.pipe scaling 1 → 2 processes: x{raw2['words_per_s'] / raw['words_per_s']:.2f}")
+        if not args.skip_dask:
+            flow = in_subprocess("flow", str(little), str(work / "out_flow"), "0")
+            dask = in_subprocess("flow", str(little), str(work / "out_dask"), str(args.workers))
+            speedup = flow["seconds"] / dask["seconds"]
+            print(f"Prefect flow on {small} reports: default runner {flow['seconds']:.1f} s, "
+                  f"Dask {args.workers} workers {dask['seconds']:.1f} s: speed-up x{speedup:.2f}")  # fmt: skip
+            result |= {"flow": flow, "dask": dask, "dask_speedup": round(speedup, 2)}
+        print(json.dumps(result))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
