@@ -8,7 +8,8 @@ and town names (falls back to the sample corpus in corpus/ when ../shared is abs
 own process so that peak RSS is that of the measured work alone:
 
 - raw: the same loaded pipeline (model, sentences, entity rules, dates; same batch size) over the texts
-  held in memory, with ``nlp.pipe`` and n_process 1 and 2;
+  held in memory, cut into the same pieces of at most ``pipeline.MAX_CHUNK_CHARS`` characters, with
+  ``nlp.pipe`` and n_process 1 and 2;
 - reportminer: ``run_pipeline`` (local engine) from files to written tables, for both corpus sizes;
 - dask: the Prefect flow on a LocalCluster of --workers worker processes (prefect-dask), against the
   default flow, so the speed-up includes Prefect's and the cluster's start-up.
@@ -71,11 +72,13 @@ def build_corpus(folder: Path, n_docs: int, seed: int = 0) -> None:
 
 def measure_raw(folder: Path, n_process: int, batch_size: int) -> dict:
     from reportminer.nlp import load_pipeline
+    from reportminer.pipeline import chunk_spans
 
     t0 = time.perf_counter()
     nlp = load_pipeline(None)
     load = time.perf_counter() - t0
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+    texts = [text[start:end] for text in texts for start, end in chunk_spans(text)]
     words = 0
     t0 = time.perf_counter()
     for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):

@@ -20,6 +20,7 @@ The canonical name of an entity is its most frequent base form (ties: the shorte
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
@@ -77,7 +78,7 @@ def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: s
     wanted = set(labels)
     mentions = []
     sentences = SentenceIndex(doc)
-    doc_text = doc.text  # Doc.text joins every token anew on each access
+    doc_text = sentences.text  # Doc.text joins every token anew on each access
     for ent in doc.ents:
         if ent.label_ not in wanted:
             continue
@@ -152,17 +153,16 @@ class SentenceIndex:
     """The sentence around a character offset, found by bisection (``Span.sent`` rescans the Doc each time)."""
 
     def __init__(self, doc: Doc):
-        self.doc = doc
-        self.sents = list(doc.sents) if doc.has_annotation("SENT_START") else []
-        self.starts = [s.start_char for s in self.sents]
+        self.text = doc.text
+        bounds = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation("SENT_START") else []
+        self.starts = [start for start, _ in bounds]
+        self.ends = [end for _, end in bounds]
 
     def text_at(self, char: int) -> str:
-        if not self.sents:
+        if not self.starts:
             return ""
-        from bisect import bisect_right
-
-        i = max(0, bisect_right(self.starts, char) - 1)
-        return self.sents[i].text.strip()
+        i = max(0, bisect.bisect_right(self.starts, char) - 1)
+        return self.text[self.starts[i] : self.ends[i]].strip()
 
 
 def entity_token_spans(doc: Doc, *, labels: Iterable[str] = NAME_LABELS) -> list[tuple[int, int, str]]:

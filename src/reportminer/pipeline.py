@@ -31,16 +31,15 @@ from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
 from reportminer.schema import TABLES
 from reportminer.themes import (
     ThemeModel,
-    content_terms,
+    doc_and_segment_terms,
     match_themes,
     paragraph_spans,
-    segment_terms,
     theme_drift,
 )
 
 log = logging.getLogger(__name__)
 
-MAX_CHUNK_CHARS = 50_000
+MAX_CHUNK_CHARS = 10_000  # spaCy memory grows with the tokens in a batch: bound each piece (~1,500 words)
 Progress = Callable[[int], None]
 
 
@@ -177,14 +176,14 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
         names = [m for m in extract_entities(doc, source=model) if not _inside_any(m, dates)]
         found = names + dates
         mentions[idx].extend(_shift(m, offset) for m in found)
-        terms[idx].extend(content_terms(doc))
         # the paragraphs in this chunk (a paragraph longer than a chunk gets terms from each of its chunks)
         inside = [
             (k, max(s, offset), min(e, end))
             for k, (s, e) in enumerate(paragraphs[idx])
             if s < end and e > offset
         ]
-        local = segment_terms(doc, [(s - offset, e - offset) for _, s, e in inside])
+        whole, local = doc_and_segment_terms(doc, [(s - offset, e - offset) for _, s, e in inside])
+        terms[idx].extend(whole)
         for (k, _, _), found_terms in zip(inside, local, strict=True):
             segments[idx][k].extend(found_terms)
         n_words[idx] += sum(1 for t in doc if not t.is_space and not t.is_punct)
@@ -381,11 +380,13 @@ def assign_themes(
         )  # fmt: skip
     for a, row in zip(usable, weights, strict=True):
         doc_themes.extend(_theme_rows(row, ids, doc_id=a.report.doc_id))
-    for a in usable:
-        if not a.segments:  # analysed without paragraph terms: no segment rows
-            continue
+    # every paragraph of every report in one transform (reports analysed without paragraph terms have none)
+    with_segments = [a for a in usable if a.segments]
+    all_segments = [seg for a in with_segments for seg in a.segments]
+    seg_weights = iter(model.transform(all_segments) if all_segments else [])
+    for a in with_segments:
         spans = paragraph_spans(a.report.text)
-        for n, ((start, end), row) in enumerate(zip(spans, model.transform(a.segments), strict=True), 1):
+        for n, ((start, end), row) in enumerate(zip(spans, seg_weights), 1):
             segment_themes.extend(
                 _theme_rows(row, ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
             )

@@ -53,6 +53,7 @@ __all__ = [
     "npmi_coherence",
     "paragraph_spans",
     "segment_terms",
+    "doc_and_segment_terms",
     "stopwords",
     "theme_drift",
     "theme_label",
@@ -191,7 +192,13 @@ def segment_terms(doc, spans: Sequence[tuple[int, int]]) -> list[list[str]]:
     """:func:`content_terms` of each character span of ``doc`` (e.g. :func:`paragraph_spans` of its text),
     in one pass over ``doc``: a word belongs to the span holding its first character, a bigram to the span
     holding both its words. Spans must be sorted and must not overlap."""
+    return doc_and_segment_terms(doc, spans)[1]
+
+
+def doc_and_segment_terms(doc, spans: Sequence[tuple[int, int]]) -> tuple[list[str], list[list[str]]]:
+    """:func:`content_terms` of ``doc`` and :func:`segment_terms` of ``spans``, from one pass over ``doc``."""
     terms, bigrams = _token_terms(doc)
+    whole = [t for t in terms if t is not None] + [b for _, b in bigrams]
     starts = [start for start, _ in spans]
 
     def where(i: int) -> int | None:
@@ -205,7 +212,7 @@ def segment_terms(doc, spans: Sequence[tuple[int, int]]) -> list[list[str]]:
     for i, bigram in bigrams:
         if (k := where(i)) is not None and where(i + 1) == k:
             out[k].append(bigram)
-    return out
+    return whole, out
 
 
 @lru_cache(maxsize=1)
