@@ -93,3 +93,16 @@ def test_cli_missing_corpus_is_a_one_line_error(tmp_path):
 def test_cli_version_names_the_model():
     result = CliRunner().invoke(app, ["version"])
     assert result.exit_code == 0 and "de_reportminer_ner" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--engine", "local", "--task-runner", "dask"], "runs the Prefect flow"),
+        (["--task-runner", "spark"], "unknown --task-runner"),
+    ],
+)
+def test_cli_task_runner_usage_errors(tmp_path, args, message):
+    result = CliRunner().invoke(app, ["run", str(CORPUS), "--out", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()  # refused before any work
