@@ -24,6 +24,7 @@ import logging
 import os
 import sqlite3
 import stat
+import sys
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -123,10 +124,10 @@ def from_json(blob: bytes) -> AnalysedReport:
     return AnalysedReport(
         report=Report(**r),
         mentions=[Mention(**m) for m in data["mentions"]],
-        terms=list(data["terms"]),
+        terms=[sys.intern(t) for t in data["terms"]],  # as the analysis does: one copy of each term
         n_words=int(data["n_words"]),
         model=data["model"],
-        segments=[list(s) for s in data["segments"]],
+        segments=[[sys.intern(t) for t in s] for s in data["segments"]],
     )
 
 

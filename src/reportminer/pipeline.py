@@ -383,10 +383,13 @@ def assign_themes(
     # every paragraph of every report in one transform (reports analysed without paragraph terms have none)
     with_segments = [a for a in usable if a.segments]
     all_segments = [seg for a in with_segments for seg in a.segments]
-    seg_weights = iter(model.transform(all_segments) if all_segments else [])
+    seg_weights = model.transform(all_segments) if all_segments else []
+    pos = 0
     for a in with_segments:
         spans = paragraph_spans(a.report.text)
-        for n, ((start, end), row) in enumerate(zip(spans, seg_weights), 1):
+        rows = seg_weights[pos : pos + len(a.segments)]
+        pos += len(a.segments)
+        for n, ((start, end), row) in enumerate(zip(spans, rows, strict=True), 1):
             segment_themes.extend(
                 _theme_rows(row, ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
             )

@@ -22,6 +22,7 @@ import bisect
 import logging
 import math
 import re
+import sys
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -150,7 +151,7 @@ def _token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
         term = tok.lemma_.lower() if has_lemma and tok.lemma_ else lower
         if len(term) < 3 or term in stop:
             continue
-        terms[tok.i] = term
+        terms[tok.i] = sys.intern(term)  # one copy of each term for the whole corpus
 
     bigrams: list[tuple[int, str]] = []
     for left, right in zip(doc[:-1], doc[1:], strict=True):
@@ -163,7 +164,7 @@ def _token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
             ok = _is_adjective_like(left.text) and right.text[0].isupper() and not right.text.isupper()
         if ok:
             adj = _normalise_adjective(left.lower_ if not has_lemma else lt)
-            bigrams.append((left.i, f"{adj} {rt}"))
+            bigrams.append((left.i, sys.intern(f"{adj} {rt}")))
     return terms, bigrams
 
 
