@@ -230,3 +230,24 @@ def test_a_write_cut_short_is_rebuilt_on_the_next_run(corpus, tmp_path):
     assert steps.analysed == [] and again.n_analysed == 0
     for name, df in _tables(out).items():
         pd.testing.assert_frame_equal(expected[name], df, obj=name)
+
+
+def test_changed_code_or_data_rebuilds_the_tables_without_analysing_again(corpus, tmp_path, monkeypatch):
+    """Editing the seed themes, a stopword or the code changes ``cache.source_digest``: the tables are rebuilt
+    from the cache (no report analysed again); without such a change an unchanged re-run builds nothing."""
+    out = tmp_path / "out"
+    _run(corpus, out)
+    built = []
+    real_build = pipeline.build_tables
+
+    class Recording(CountingSteps):
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            self.build = lambda *a, **k: built.append(1) or real_build(*a, **k)
+
+    pipeline.run_pipeline(corpus, out, batch_size=2, steps=Recording())
+    assert built == []
+    monkeypatch.setattr(cache, "source_digest", lambda: "edited seed_themes.toml")
+    steps = Recording()
+    pipeline.run_pipeline(corpus, out, batch_size=2, steps=steps)
+    assert built == [1] and steps.analysed == []

@@ -34,11 +34,6 @@ def test_segment_themes_table(corpus_tables):
     assert tables["themes"]["theme_key"].notna().all()
 
 
-@pytest.mark.xfail(
-    reason="known gap (issue 5): with model 0.2.0 the seed report's paragraphs rank Beteiligung only second "
-    "(weight 0.14); the document is wholly Interkommunale Zusammenarbeit",
-    strict=False,
-)
 def test_seed_report_gets_beteiligung_and_interkommunale_zusammenarbeit(corpus_tables):
     if not SEED.exists():
         pytest.skip(f"needs {SEED} (../shared beside the repository is not present on this machine)")

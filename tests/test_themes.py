@@ -253,6 +253,31 @@ def test_seed_themes_keep_their_ids_and_names(term_lists):
     assert by_key["beteiligung"].theme_id == 0 and by_key["beteiligung"].seed
 
 
+MIXED = [
+    "Beim Vernetzungstreffen ging es um interkommunale Zusammenarbeit und um Beteiligung: die Gemeinden "
+    "wollen bei der Bürgerbeteiligung kooperieren und einen Zweckverband gründen.",
+    "Die Nachbargemeinden berieten über interkommunale Zusammenarbeit. Auch die Beteiligung der Anwohner an "
+    "der Planung des gemeinsamen Bauhofs war Thema.",
+]
+
+
+def test_seed_theme_leaves_other_seeds_terms_to_them(nlp):
+    """Reports covering two known themes must not teach one seed theme the other's terms (issue 5: the seed
+    report's Beteiligung paragraph went to Interkommunale Zusammenarbeit)."""
+    from reportminer.themes import _seed_vectors
+
+    model = ThemeModel(random_state=0).fit([content_terms(d) for d in nlp.pipe(TEXTS + MIXED)])
+    own = _seed_vectors(model.seeds_, model.vectorizer_.get_feature_names_out()) >= 1.0
+    seeded = [(j, t) for j, t in enumerate(model.themes_) if t.seed]
+    assert {t.key for _, t in seeded} >= {"beteiligung", "interkommunale-zusammenarbeit"}
+    for j, theme in seeded:
+        foreign = np.delete(own, theme.theme_id, axis=0).any(axis=0) & ~own[theme.theme_id]
+        assert foreign.any() and model.components_[j, foreign].sum() == 0.0, theme
+        assert not {"beteiligung", "bürgerbeteiligung"} & set(theme.top_terms) or theme.key == "beteiligung"
+    weights = model.transform([["beteiligung", "bürgerbeteiligung"]])[0]
+    assert model.themes_[int(weights.argmax())].key == "beteiligung"
+
+
 def test_user_seed_file_and_dict(tmp_path, term_lists):
     path = tmp_path / "seeds.toml"
     path.write_text(

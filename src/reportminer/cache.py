@@ -7,9 +7,10 @@ An entry is one :class:`AnalysedReport` (report, mentions, terms, word count, mo
 
 The model identity is the model's name and version plus a short hash of its ``meta.json`` (a retrained model
 has new scores there, so it misses even if its version was not bumped); the code version is
-``reportminer.__version__`` plus :data:`CACHE_VERSION`. Changing the model or the code thus invalidates
-exactly the entries made with the old ones. Bump :data:`CACHE_VERSION` whenever a change to ingest or
-analysis changes what is stored for a document.
+``reportminer.__version__`` plus :data:`CACHE_VERSION` and a hash of the stopword list. Changing the model
+or the code thus invalidates exactly the entries made with the old ones. Bump :data:`CACHE_VERSION`
+whenever a change to ingest or analysis changes what is stored for a document. (The corpus-level tables
+are rebuilt on any change of reportminer's code or data files: see :func:`source_digest`.)
 
 Entries are written in SQLite transactions (all of a batch or nothing), so a run killed at any point leaves
 a whole cache behind and the next run resumes from it.
@@ -28,6 +29,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from reportminer import __version__
@@ -39,13 +41,35 @@ log = logging.getLogger(__name__)
 CACHE_VERSION = 3  # 2: report dates from file names; 3: paragraph terms (segments)
 """Bump when a code change alters the analysis of a document (invalidates every cached entry)."""
 
+PACKAGE = Path(__file__).resolve().parent
+
 CACHE_PATH = Path("cache") / "analysed.sqlite"
 """The cache, relative to the output folder."""
 
 
 def code_version() -> str:
-    """The code part of a cache key: reportminer's version and the cache format version."""
-    return f"{__version__}+cache{CACHE_VERSION}"
+    """The code part of a cache key: reportminer's version, the cache format version and a hash of the
+    stopword list (it shapes the theme terms stored with each analysed report)."""
+    return f"{__version__}+cache{CACHE_VERSION}+{_digest(PACKAGE / 'data' / 'stopwords_de.txt')[:8]}"
+
+
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """A hash of reportminer's code and data files (not the bundled model): part of what the corpus-level
+    tables are built from, so that editing the seed themes, a stopword or the code rebuilds them."""
+    files = sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "models" not in p.relative_to(PACKAGE).parts
+                   and p.suffix in {".py", ".toml", ".txt", ".csv"})  # fmt: skip
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
 
 
 def file_sha256(path: Path) -> str | None:
@@ -121,9 +145,13 @@ def from_json(blob: bytes) -> AnalysedReport:
     data = json.loads(zlib.decompress(blob))
     r = data["report"]
     r["report_date"] = date.fromisoformat(r["report_date"]) if r["report_date"] else None
+    sentences: dict[str, str] = {}  # mentions of one sentence share its string, as after the analysis
     return AnalysedReport(
         report=Report(**r),
-        mentions=[Mention(**m) for m in data["mentions"]],
+        mentions=[
+            Mention(**(m | {"sentence": sentences.setdefault(m["sentence"], m["sentence"])}))
+            for m in data["mentions"]
+        ],  # fmt: skip
         terms=[sys.intern(t) for t in data["terms"]],  # as the analysis does: one copy of each term
         n_words=int(data["n_words"]),
         model=data["model"],

@@ -73,11 +73,18 @@ _WS = re.compile(r"\s+")
 _EDGE_PUNCT = "\"'„“”‚‘’«»()[]{}.,;:!?–—-/ "
 
 
-def extract_entities(doc: Doc, *, labels: Iterable[str] = NAME_LABELS, source: str = "ner") -> list[Mention]:
-    """Named-entity mentions of ``doc`` (offsets into ``doc.text``), role words split off persons."""
+def extract_entities(
+    doc: Doc,
+    *,
+    labels: Iterable[str] = NAME_LABELS,
+    source: str = "ner",
+    sentences: SentenceIndex | None = None,
+) -> list[Mention]:
+    """Named-entity mentions of ``doc`` (offsets into ``doc.text``), role words split off persons.
+    ``sentences``: the doc's :class:`SentenceIndex`, when the caller has one."""
     wanted = set(labels)
     mentions = []
-    sentences = SentenceIndex(doc)
+    sentences = sentences or SentenceIndex(doc)
     doc_text = sentences.text  # Doc.text joins every token anew on each access
     for ent in doc.ents:
         if ent.label_ not in wanted:
@@ -157,12 +164,16 @@ class SentenceIndex:
         bounds = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation("SENT_START") else []
         self.starts = [start for start, _ in bounds]
         self.ends = [end for _, end in bounds]
+        self._texts: dict[int, str] = {}
 
     def text_at(self, char: int) -> str:
         if not self.starts:
             return ""
         i = max(0, bisect.bisect_right(self.starts, char) - 1)
-        return self.text[self.starts[i] : self.ends[i]].strip()
+        found = self._texts.get(i)
+        if found is None:  # one string per sentence, shared by all its mentions
+            found = self._texts[i] = self.text[self.starts[i] : self.ends[i]].strip()
+        return found
 
 
 def entity_token_spans(doc: Doc, *, labels: Iterable[str] = NAME_LABELS) -> list[tuple[int, int, str]]:

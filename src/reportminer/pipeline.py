@@ -172,8 +172,11 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
     segments: list[list[list[str]]] = [[[] for _ in spans] for spans in paragraphs]
     n_words = [0] * len(reports)
     for (idx, offset, end), doc in zip(pieces, nlp.pipe(make_docs(), batch_size=batch_size), strict=True):
-        dates = _date_mentions(doc)
-        names = [m for m in extract_entities(doc, source=model) if not _inside_any(m, dates)]
+        sentences = SentenceIndex(doc)  # shared: one string per sentence for all its mentions
+        dates = _date_mentions(doc, sentences)
+        names = [
+            m for m in extract_entities(doc, source=model, sentences=sentences) if not _inside_any(m, dates)
+        ]
         found = names + dates
         mentions[idx].extend(_shift(m, offset) for m in found)
         # the paragraphs in this chunk (a paragraph longer than a chunk gets terms from each of its chunks)
@@ -199,9 +202,8 @@ def _inside_any(m: Mention, spans: list[Mention]) -> bool:
     return any(s.start_char <= m.start_char and m.end_char <= s.end_char for s in spans)
 
 
-def _date_mentions(doc: Doc) -> list[Mention]:
+def _date_mentions(doc: Doc, sentences: SentenceIndex) -> list[Mention]:
     out = []
-    sentences = SentenceIndex(doc)
     for tx in extract_dates(doc, reference_date=doc._.report_date):
         sentence = sentences.text_at(tx.start)
         out.append(Mention(tx.type, tx.text, tx.start, tx.end, sentence, "reportminer_dates", value=tx.value))
@@ -563,7 +565,7 @@ def run_pipeline(
     meetings) are then rebuilt from all current reports, so the rows of deleted files vanish. ``full``
     ignores the cache (every report is analysed again, and the cache refreshed).
     """
-    from reportminer.cache import AnalysisCache, model_identity
+    from reportminer.cache import AnalysisCache, model_identity, source_digest
     from reportminer.nlp import resolve_model
     from reportminer.store import (
         check_writable,
@@ -628,7 +630,7 @@ def run_pipeline(
         current = {a.report.path: a.report.sha256 for a in analysed}
         run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
         run.n_analysed = n_analysed
-        fingerprint = build_fingerprint(current, errors, model_key, cache.code_version)
+        fingerprint = build_fingerprint(current, errors, model_key, f"{cache.code_version}+{source_digest()}")
         if not full and read_build_marker(out) == fingerprint:
             # nothing changed since the last complete build: its tables stand; only the run is recorded
             log.info("no report changed since the last run; tables kept, run recorded")

@@ -520,7 +520,8 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     components start from NNDSVDa); in auto mode the criterion only chooses how many themes to add. After
     fitting, themes are matched one-to-one to the seeds whose terms carry the largest share (at least 20 %)
     of their top-term weight: those take the seed's label, ``key`` and ``theme_id`` (its position in the seed
-    list); the others are labelled from their top terms with ids after the seeds'.
+    list); the others are labelled from their top terms with ids after the seeds'. A seed theme then loses
+    its weight on other seeds' terms that are not its own (see :meth:`_confine_seed_themes`).
 
     Fitted attributes: ``vectorizer_``, ``nmf_`` (None when no theme can be learned), ``n_themes_``,
     ``components_`` (themes x features), ``themes_`` (list of :class:`Theme`), ``feature_names_``,
@@ -733,8 +734,32 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             k = max(1, min(int(self.n_themes), n_docs, V.shape[1]))
         self.nmf_ = self._fit_nmf(V, k, self.random_state, S)
         self.n_themes_ = k
-        self._merge_seed_mixtures(self._name_themes(vocab), vocab)
+        self._merge_seed_mixtures(self._confine_seed_themes(self._name_themes(vocab), vocab), vocab)
         return self
+
+    def _confine_seed_themes(self, themes: list[Theme], vocab) -> list[Theme]:
+        """Take from each seed theme its weight on other seed themes' terms (those not among its own seed
+        terms, exact stem matches only) and recompute its top terms.
+
+        Seed terms name their theme: "Beteiligung" in a paragraph is evidence for the Beteiligung theme, not
+        for Interkommunale Zusammenarbeit, even when the reports that fitted that theme also spoke of
+        Beteiligung. Without this a seed theme fitted on reports covering two known themes absorbs the other
+        theme's terms, and :meth:`transform` gives a paragraph about both to one theme only.
+        """
+        seed_rows = [i for i, t in enumerate(themes) if t.seed]
+        if not seed_rows:
+            return themes
+        M = _seed_vectors(self.seeds_, vocab) >= 1.0
+        H = self.nmf_.components_
+        out = list(themes)
+        for i in seed_rows:
+            own = themes[i].theme_id  # a seed theme's id is its position in the seed list
+            foreign = np.delete(M, own, axis=0).any(axis=0) & ~M[own]
+            H[i, foreign] = 0.0
+            terms = [str(self.feature_names_[j]) for j in _top_indices(H[i : i + 1], self.n_top_terms)[0]
+                     if H[i, j] > 0]  # fmt: skip
+            out[i] = Theme(themes[i].theme_id, themes[i].label, terms, key=themes[i].key, seed=True)
+        return out
 
     def _merge_seed_mixtures(self, themes: list[Theme], vocab) -> None:
         """Fold discovered themes made of seed terms into those seed themes; set the public theme state.
