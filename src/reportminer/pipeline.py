@@ -637,8 +637,13 @@ def run_pipeline(
             written = record_unchanged_run(run, out)
         else:
             remove_build_marker(out)  # a run killed while writing leaves no marker: the next one rebuilds
+            t_build = time.perf_counter()
+            log.info("read and analysed %d reports in %.1f s", len(paths), t_build - t0)
             tables = steps.build(analysed, errors, run, previous_themes=read_previous_table(out, "themes"))
+            t_write = time.perf_counter()
+            log.info("built the tables in %.1f s", t_write - t_build)
             written = steps.write(tables, out)
+            log.info("wrote the tables in %.1f s", time.perf_counter() - t_write)
             write_build_marker(out, fingerprint)
         cache.prune(current)
     return summarise(written, out, errors)

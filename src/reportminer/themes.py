@@ -391,18 +391,16 @@ def _seed_vectors(seeds: Sequence[SeedTheme], vocab: Sequence[str]) -> np.ndarra
     for i, seed in enumerate(seeds):
         stems = {_stem_term(t) for t in seed.terms}
         singles = {s for s in stems if " " not in s}
-        for stem in stems:
-            if stem in index:
-                out[i, index[stem]] = 1.0
+        suffixes = {s for s in singles if len(s) >= _MIN_SUFFIX_STEM}
+        lengths = sorted({len(s) for s in suffixes})
+        exact = {index[stem] for stem in stems if stem in index}
         for j, key in enumerate(vocab):
-            if out[i, j]:
-                continue
-            words = key.split(" ")
-            if len(words) > 1:
-                hit = any(w in singles for w in words)
-            else:
-                hit = any(len(s) >= _MIN_SUFFIX_STEM and key.endswith(s) for s in singles)
-            if hit:
+            if j in exact:
+                out[i, j] = 1.0
+            elif " " in key:
+                if any(w in singles for w in key.split(" ")):
+                    out[i, j] = _PARTIAL_MATCH
+            elif any(key[-n:] in suffixes for n in lengths if n <= len(key)):
                 out[i, j] = _PARTIAL_MATCH
     return out
 
@@ -512,7 +510,10 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     document co-occurrence (rescaled to [0, 1]) x topic diversity (share of distinct top terms);
     ``"stability"``: mean best-matched Jaccard of top-term sets between the full fit and fits on
     ``n_stability_runs`` 80 % subsamples; ``"product"``: quality x stability. Ties (within
-    1e-6) go to fewer themes. ``beta_loss="kullback-leibler"`` switches NMF to the "mu" solver.
+    1e-6) go to fewer themes. In a corpus of more than ``k_sample`` documents the candidates are scored on a
+    random sample of ``k_sample`` of them (the final model is fitted on all): the criterion settles long
+    before that size, and scoring every k on all documents would dominate the run on large archives.
+    ``beta_loss="kullback-leibler"`` switches NMF to the "mu" solver.
 
     ``seed_themes`` (``"default"``: the shipped ``data/seed_themes.toml``; a TOML path, a mapping or list as
     :func:`load_seed_themes` reads; ``None``: no seeds): each seed theme whose terms occur in at least
@@ -551,6 +552,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         min_seed_docs=3,
         seed_boost=3.0,
         merge_seed_share=0.5,
+        k_sample=2000,
     ):
         self.n_themes = n_themes
         self.min_themes = min_themes
@@ -567,6 +569,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         self.min_seed_docs = min_seed_docs
         self.seed_boost = seed_boost
         self.merge_seed_share = merge_seed_share
+        self.k_sample = k_sample
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -627,14 +630,17 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         return (M[active] if active else None), active
 
     def _choose_k(self, V, k_values: list[int], S: np.ndarray | None = None) -> int:
-        """Score each candidate k on the full matrix ``V`` and return the best (ties -> fewer themes)."""
+        """Score each candidate k on ``V`` (a sample of ``k_sample`` rows of a larger one) and return the best
+        (ties -> fewer themes)."""
         if self.k_criterion not in ("coherence", "stability", "product"):
             raise ValueError(
                 f"k_criterion must be 'coherence', 'stability' or 'product', not {self.k_criterion!r}"
             )
+        rng = np.random.RandomState(self.random_state)
+        if self.k_sample and V.shape[0] > int(self.k_sample):
+            V = V[np.sort(rng.choice(V.shape[0], size=int(self.k_sample), replace=False))]
         B = (V > 0).astype(np.float64).tocsc()
         n_docs = V.shape[0]
-        rng = np.random.RandomState(self.random_state)
         size = max(2, int(round(0.8 * n_docs)))
         samples = [
             rng.choice(n_docs, size=size, replace=False) for _ in range(max(1, int(self.n_stability_runs)))
