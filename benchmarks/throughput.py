@@ -140,6 +140,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="Dask LocalCluster workers")
     ap.add_argument("--skip-dask", action="store_true", help="leave out the Prefect/Dask comparison")
     ap.add_argument("--skip-two-process", action="store_true", help="leave out raw nlp.pipe n_process=2")
+    ap.add_argument(
+        "--flow-docs", type=int, default=None, help="reports for the Dask comparison (default small)"
+    )
+    ap.add_argument(
+        "--raw-from", type=Path, default=None,
+        help="take the raw nlp.pipe figures from the JSON line of an earlier run with the same --docs "
+        "(the corpus is built the same way each time); saves re-measuring spaCy after a reportminer change",
+    )  # fmt: skip
     ap.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -165,7 +173,14 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", "import reportminer.pipeline"], check=True)
         startup = time.perf_counter() - t0
 
-        raw = in_subprocess("raw", str(big), "1")
+        if args.raw_from:
+            earlier = json.loads(args.raw_from.read_text(encoding="utf-8").strip().splitlines()[-1])
+            if earlier["docs"] != args.docs:
+                raise SystemExit(f"{args.raw_from} measured {earlier['docs']} reports, not {args.docs}")
+            raw = {k: v for k, v in earlier["raw"].items() if k != "words_per_s"}
+            print(f"raw nlp.pipe figures from {args.raw_from}")
+        else:
+            raw = in_subprocess("raw", str(big), "1")
         rm = in_subprocess("reportminer", str(big), str(work / "out_big"))
         rm_small = in_subprocess("reportminer", str(little), str(work / "out_small"))
         raw2 = None if args.skip_two_process else in_subprocess("raw", str(big), "2")
@@ -190,10 +205,15 @@ def main() -> None:
         if raw2:
             print(f"raw nlp.pipe scaling 1 → 2 processes: x{raw2['words_per_s'] / raw['words_per_s']:.2f}")
         if not args.skip_dask:
-            flow = in_subprocess("flow", str(little), str(work / "out_flow"), "0")
-            dask = in_subprocess("flow", str(little), str(work / "out_dask"), str(args.workers))
+            n_flow = args.flow_docs or small
+            corpus = little
+            if n_flow != small:
+                corpus = work / f"docs_{n_flow}"
+                build_corpus(corpus, n_flow)
+            flow = in_subprocess("flow", str(corpus), str(work / "out_flow"), "0")
+            dask = in_subprocess("flow", str(corpus), str(work / "out_dask"), str(args.workers))
             speedup = flow["seconds"] / dask["seconds"]
-            print(f"Prefect flow on {small} reports: default runner {flow['seconds']:.1f} s, "
+            print(f"Prefect flow on {n_flow} reports: default runner {flow['seconds']:.1f} s, "
                   f"Dask {args.workers} workers {dask['seconds']:.1f} s: speed-up x{speedup:.2f}")  # fmt: skip
             result |= {"flow": flow, "dask": dask, "dask_speedup": round(speedup, 2)}
         print(json.dumps(result))

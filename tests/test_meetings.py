@@ -98,6 +98,16 @@ def test_meeting_row_has_date_place_organisations_people_themes():
     assert row["path"] == "a.txt"
 
 
+def test_row_does_not_depend_on_the_order_of_mentions_and_themes():
+    documents, mentions, entities, doc_themes, themes = _small_tables()
+    expected = build_meetings(documents, mentions, entities, doc_themes, themes)
+    # a mention without offsets (sorted last, in no paragraph) changes nothing either
+    extra = pd.DataFrame([{"mention_id": "a-9999", "doc_id": "a", "label": "LOC", "text": "Zwickau"}])
+    mentions = pd.concat([mentions.iloc[::-1], extra], ignore_index=True)
+    meetings = build_meetings(documents, mentions, entities, doc_themes.iloc[::-1], themes)
+    pd.testing.assert_frame_equal(meetings, expected)
+
+
 def test_without_a_dated_cue_the_report_date_is_the_start():
     text = "Sitzung des Jugendhilfeausschusses\n\nDer Ausschuss beriet über die Förderrichtlinie."
     documents = pd.DataFrame([_doc("c", "Sitzung des Jugendhilfeausschusses", text, "2022-05-04")])

@@ -19,7 +19,9 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from reportminer.schema import TABLES
@@ -71,6 +73,19 @@ class Cue:
     end: int
 
 
+class Mention(NamedTuple):
+    """A report's mention as plain Python values (``None`` where the table has a missing value)."""
+
+    start: int | None
+    end: int | None
+    label: str | None
+    value: str | None
+    text: str | None
+    entity_id: str | None
+    name: object
+    """The linked entity's name, else ``value``."""
+
+
 def find_cues(text: str) -> list[Cue]:
     """Words and phrases in ``text`` that name a meeting, in order."""
     cues = []
@@ -106,10 +121,8 @@ def build_meetings(
     names = dict(zip(entities["entity_id"], entities["name"], strict=True))
     linked = set(entities.loc[entities["place_kind"].isin(["district", "place", "state"]), "entity_id"])
     theme_labels = dict(zip(themes["theme_id"], themes["label"], strict=True))
-    by_doc = {doc_id: df for doc_id, df in mentions.groupby("doc_id", sort=False)} if len(mentions) else {}
-    themes_by_doc = (
-        {doc_id: df for doc_id, df in doc_themes.groupby("doc_id", sort=False)} if len(doc_themes) else {}
-    )
+    mentions_of = _MentionsByDoc(mentions, names)
+    themes_of = _ThemesByDoc(doc_themes)
 
     rows = []
     for doc in documents.itertuples(index=False):
@@ -120,13 +133,7 @@ def build_meetings(
         title_cues = find_cues(title)
         if not any(_strong(c) for c in title_cues + lead_cues):
             continue
-        ms = by_doc.get(doc.doc_id, mentions.iloc[0:0]).sort_values("start_char")
-        ms = ms.assign(
-            name=[
-                names.get(e, v) if isinstance(e, str) else v
-                for e, v in zip(ms["entity_id"], ms["value"], strict=True)
-            ]
-        )
+        ms = mentions_of.get(doc.doc_id)
         start, start_source, cue = _meeting_date(text, ms, lead_cues, body_start, _str(doc.report_date))
         # a meeting named in the title, a dated one in the opening, or "tagte" / "trafen sich" / "kamen zusammen";
         # a blog post that only mentions "der Stadtrat" or "wir treffen uns" is not a meeting report
@@ -142,13 +149,78 @@ def build_meetings(
                 "start": start, "start_source": start_source,
                 "place": _meeting_place(text, ms, cue, lead_cues, linked),
                 "organisations": _joined(ms, "ORG"), "people": _joined(ms, "PER"),
-                "themes": _doc_themes(themes_by_doc.get(doc.doc_id), theme_labels),
+                "themes": _doc_themes(themes_of.get(doc.doc_id), theme_labels),
                 "cue": (title_cues or lead_cues)[0].text if (title_cues or lead_cues) else None,
                 "path": doc.path,
             }
         )  # fmt: skip
     log.info("%d of %d reports describe a meeting", len(rows), len(documents))
     return TABLES["meetings"].conform(pd.DataFrame(rows))
+
+
+def _objects(series: pd.Series) -> np.ndarray:
+    """The column as an array of Python values, ``None`` for missing ones."""
+    return series.to_numpy(dtype=object, na_value=None)
+
+
+class _SortOrder:
+    """Rows in the order ``DataFrame.sort_values`` puts them by an integer column.
+
+    The same numpy sort as pandas (quicksort, so the order of equal values is the one it gives), missing
+    values last.
+    """
+
+    def __init__(self, series: pd.Series) -> None:
+        self._missing = series.isna().to_numpy()
+        self._keys = series.to_numpy(dtype="int64", na_value=0)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        missing = self._missing[rows]
+        if not missing.any():
+            return rows[self._keys[rows].argsort(kind="quicksort")]
+        present = rows[~missing]
+        return np.concatenate([present[self._keys[present].argsort(kind="quicksort")], rows[missing]])
+
+
+class _MentionsByDoc:
+    """Each report's mentions as ``Mention`` records, sorted by ``start`` as ``sort_values`` sorts them."""
+
+    def __init__(self, mentions: pd.DataFrame, names: dict) -> None:
+        self._rows = mentions.groupby("doc_id", sort=False).indices if len(mentions) else {}
+        self._order = _SortOrder(mentions["start_char"])
+        cols = ("start_char", "end_char", "label", "value", "text", "entity_id")
+        self._columns = [_objects(mentions[c]) for c in cols]
+        self._names = names
+
+    def get(self, doc_id: object) -> list[Mention]:
+        rows = self._rows.get(doc_id)
+        if rows is None:
+            return []
+        order = self._order(rows)
+        names = self._names
+        return [
+            Mention(start, end, label, value, text, e, names.get(e, value) if isinstance(e, str) else value)
+            for start, end, label, value, text, e in zip(
+                *(c[order].tolist() for c in self._columns), strict=True
+            )
+        ]
+
+
+class _ThemesByDoc:
+    """Each report's ``(theme_id, weight)`` pairs by rank."""
+
+    def __init__(self, doc_themes: pd.DataFrame) -> None:
+        self._rows = doc_themes.groupby("doc_id", sort=False).indices if len(doc_themes) else {}
+        self._order = _SortOrder(doc_themes["rank"])
+        self._theme_ids = _objects(doc_themes["theme_id"])
+        self._weights = _objects(doc_themes["weight"])
+
+    def get(self, doc_id: object) -> list[tuple[object, object]]:
+        rows = self._rows.get(doc_id)
+        if rows is None:
+            return []
+        order = self._order(rows)
+        return list(zip(self._theme_ids[order].tolist(), self._weights[order].tolist(), strict=True))
 
 
 def _str(value: object) -> str:
@@ -174,21 +246,27 @@ def _paragraph(text: str, pos: int) -> tuple[int, int]:
 
 
 def _meeting_date(
-    text: str, ms: pd.DataFrame, cues: list[Cue], body_start: int, report_date: str
+    text: str, ms: list[Mention], cues: list[Cue], body_start: int, report_date: str
 ) -> tuple[str | None, str, Cue | None]:
     """The full date nearest to a cue in the same paragraph of the lead, else the report date."""
-    dates = ms[(ms["label"] == "DATE") & ms["value"].fillna("").str.match(_ISO_DAY)]
-    dates = dates[(dates["start_char"] >= body_start) & (dates["start_char"] < body_start + LEAD_CHARS)]
+    dates = [
+        m
+        for m in ms
+        if m.label == "DATE"
+        and _ISO_DAY.match(m.value or "")
+        and m.start is not None
+        and body_start <= m.start < body_start + LEAD_CHARS
+    ]
     best: tuple[bool, int, int, str, Cue] | None = None
-    for d in dates.itertuples(index=False):
-        para = _paragraph(text, int(d.start_char))
+    for d in dates:
+        para = _paragraph(text, d.start)
         for cue in cues:
             if not (para[0] <= cue.start < para[1]):
                 continue
-            gap = max(cue.start - int(d.end_char), int(d.start_char) - cue.end, 0)
+            gap = max(cue.start - int(d.end), d.start - cue.end, 0)
             # reports tell of past meetings: a date after the report's own is a meeting announced
             later = bool(report_date) and str(d.value) > report_date
-            key = (later, gap, int(d.start_char), str(d.value), cue)
+            key = (later, gap, d.start, str(d.value), cue)
             if best is None or key[:3] < best[:3]:
                 best = key
     if best is not None:
@@ -197,7 +275,7 @@ def _meeting_date(
 
 
 def _meeting_place(
-    text: str, ms: pd.DataFrame, cue: Cue | None, cues: list[Cue], linked: set[str]
+    text: str, ms: list[Mention], cue: Cue | None, cues: list[Cue], linked: set[str]
 ) -> str | None:
     """Where the meeting was: a place or venue written with "in"/"im" in the cue's paragraph.
 
@@ -226,12 +304,16 @@ def _meeting_place(
         def gap(start: int, end: int, anchor: Cue = anchor) -> int:
             return max(anchor.start - end, start - anchor.end, 0)
 
-        near = ms[(ms["start_char"] >= para[0]) & (ms["end_char"] <= para[1])]
-        for m in near.itertuples(index=False):
+        near = [
+            m
+            for m in ms
+            if m.start is not None and m.end is not None and m.start >= para[0] and m.end <= para[1]
+        ]
+        for m in near:
             is_venue = m.label in ("ORG", "MISC") and _VENUE.search(_str(m.text))
             if m.label != "LOC" and not is_venue:
                 continue
-            before = _IN_BEFORE.search(text[max(para[0], int(m.start_char) - 60) : int(m.start_char)])
+            before = _IN_BEFORE.search(text[max(para[0], m.start - 60) : m.start])
             if before:
                 words = len(before.group(1).split())
                 is_linked = m.label == "LOC" and _str(m.entity_id) in linked
@@ -239,7 +321,7 @@ def _meeting_place(
                     (
                         int(not is_linked),
                         words,
-                        gap(int(m.start_char), int(m.end_char)),
+                        gap(m.start, m.end),
                         _str(m.name) or _str(m.text),
                     )
                 )
@@ -261,12 +343,10 @@ def _meeting_place(
     return _most_mentioned_place(ms, linked)
 
 
-def _most_mentioned_place(ms: pd.DataFrame, linked: set[str], *, only_linked: bool = False) -> str | None:
+def _most_mentioned_place(ms: list[Mention], linked: set[str], *, only_linked: bool = False) -> str | None:
     """The place the report mentions most (linked places first; among equals the first mentioned)."""
-    locs = ms[ms["label"] == "LOC"]
     counts = Counter(
-        (_str(e) in linked, _str(n) or _str(t))
-        for e, n, t in zip(locs["entity_id"], locs["name"], locs["text"], strict=True)
+        (_str(m.entity_id) in linked, _str(m.name) or _str(m.text)) for m in ms if m.label == "LOC"
     )
     if not counts:
         return None
@@ -275,25 +355,25 @@ def _most_mentioned_place(ms: pd.DataFrame, linked: set[str], *, only_linked: bo
     return name if is_linked or not only_linked else None
 
 
-def _joined(ms: pd.DataFrame, label: str) -> str | None:
+def _joined(ms: list[Mention], label: str) -> str | None:
     """Distinct names of the ``label`` mentions, in order of first mention, joined with ' | '."""
     seen: dict[str, None] = {}
-    for name, text in zip(
-        ms.loc[ms["label"] == label, "name"], ms.loc[ms["label"] == label, "text"], strict=True
-    ):
-        key = _str(name) or _str(text)
+    for m in ms:
+        if m.label != label:
+            continue
+        key = _str(m.name) or _str(m.text)
         if key:
             seen.setdefault(key, None)
     return SEPARATOR.join(seen) or None
 
 
-def _doc_themes(weights: pd.DataFrame | None, labels: dict) -> str | None:
-    if weights is None or not len(weights):
+def _doc_themes(weights: list[tuple[object, object]], labels: dict) -> str | None:
+    """Labels of the strongest themes; ``weights`` are ``(theme_id, weight)`` by rank."""
+    if not weights:
         return None
-    weights = weights.sort_values("rank")
     chosen = [
         labels.get(t)
-        for i, (t, w) in enumerate(zip(weights["theme_id"], weights["weight"], strict=True))
+        for i, (t, w) in enumerate(weights)
         if i < MAX_THEMES and (i == 0 or float(w) >= MIN_THEME_WEIGHT)
     ]
     return SEPARATOR.join(str(c) for c in chosen if c is not None and c is not pd.NA) or None

@@ -640,6 +640,7 @@ def run_pipeline(
             t_build = time.perf_counter()
             log.info("read and analysed %d reports in %.1f s", len(paths), t_build - t0)
             tables = steps.build(analysed, errors, run, previous_themes=read_previous_table(out, "themes"))
+            analysed.clear()  # the tables hold what is needed now; free the memory for writing them
             t_write = time.perf_counter()
             log.info("built the tables in %.1f s", t_write - t_build)
             written = steps.write(tables, out)
