@@ -37,6 +37,33 @@ def test_parquet_csv_and_sqlite_hold_the_same_tables(tmp_path):
     assert not list(tmp_path.rglob("*.tmp")), "temporary files must not be left behind"
 
 
+def test_sqlite_holds_the_values_sqlite_utils_insert_all_stores(tmp_path):
+    """The rows go in with ``executemany``; they must be what sqlite-utils' ``insert_all`` stored before:
+    ints as INTEGER, floats as REAL, booleans as 0/1, missing values (NA, NaN) as NULL."""
+    import sqlite_utils
+
+    tables = _tables("r1")
+    tables["themes"] = pd.DataFrame(
+        {"theme_id": [0, 1, 2], "label": ["Schule", None, "Verkehr"], "weight": [0.5, float("nan"), None],
+         "seed": [True, False, None], "n_docs": [3, None, 0]}
+    )  # fmt: skip
+    written = write_tables(tables, tmp_path)
+    expected = sqlite_utils.Database(memory=True)
+    for name, df in written.items():
+        expected[name].create({c.name: {"str": str, "int": int, "float": float, "bool": int}[c.type]
+                               for c in TABLES[name].columns})  # fmt: skip
+        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+        if records:
+            expected[name].insert_all(records)
+    with sqlite3.connect(tmp_path / "reportminer.sqlite") as conn:
+        for name, table in TABLES.items():
+            typed = ", ".join(f"[{c}], typeof([{c}])" for c in table.column_names)
+            query = f"SELECT {typed} FROM [{name}] ORDER BY rowid"
+            assert conn.execute(query).fetchall() == expected.execute(query).fetchall(), name
+        themes = conn.execute("SELECT weight, seed, n_docs FROM themes ORDER BY theme_id").fetchall()
+    assert themes == [(0.5, 1, 3), (None, 0, None), (None, None, 0)]
+
+
 def test_runs_history_is_appended_and_reruns_are_idempotent(tmp_path):
     write_tables(_tables("r1"), tmp_path)
     write_tables(_tables("r2"), tmp_path)

@@ -278,12 +278,23 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
 
 
 def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Create a fresh SQLite database at ``path``: ``tables`` and their full-text indexes, one transaction."""
+    """Create a fresh SQLite database at ``path``: ``tables`` and their full-text indexes, one transaction.
+
+    ``path`` is a temporary file that :func:`write_files` fsyncs and renames into place only once it is
+    complete, so the build needs neither a journal on disk nor syncs of its own (a failed build is thrown
+    away), and a large page cache keeps the index and FTS builds from spilling pages and reading them back.
+    sqlite-utils creates the tables and indexes; the rows go in with one ``executemany`` per table, holding
+    the values sqlite-utils' ``insert_all`` stored, without its per-value conversion (2 s instead of 14 s
+    for 2,500 reports).
+    """
     import sqlite_utils
 
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path)
     try:
+        conn.execute("PRAGMA journal_mode = MEMORY")  # not stored in the file; a rollback still works
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA cache_size = -262144")  # at most 256 MiB
         db = sqlite_utils.Database(conn)
         with conn:
             for name, df in tables.items():
@@ -292,27 +303,36 @@ def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
                     {c.name: _py_type(c.type) for c in table.columns},
                     pk=table.primary_key[0] if len(table.primary_key) == 1 else (table.primary_key or None),
                 )
-                records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-                if records:
-                    db[name].insert_all(records, batch_size=1000)
-            for name, cols in (
+                if len(df):
+                    cols = ", ".join(f"[{c}]" for c in table.column_names)
+                    marks = ", ".join("?" for _ in table.column_names)
+                    conn.executemany(
+                        f"INSERT INTO [{name}] ({cols}) VALUES ({marks})", _rows(df[table.column_names])
+                    )
+            for name, index_cols in (
                 ("mentions", ["doc_id"]),
                 ("mentions", ["entity_id"]),
                 ("doc_themes", ["theme_id"]),
             ):
-                db[name].create_index(cols, if_not_exists=True)
+                db[name].create_index(index_cols, if_not_exists=True)
             create_fts(conn)
     finally:
         conn.close()
 
 
+def _rows(df: pd.DataFrame) -> Iterator[tuple[object, ...]]:
+    """Rows of ``df`` as tuples of Python values (``None`` for missing ones), as SQLite stores them."""
+    return df.astype(object).where(df.notna(), None).itertuples(index=False, name=None)
+
+
 FTS_INDEXES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "documents_fts": ("documents", ("title", "text"), "SELECT rowid, title, text FROM documents"),
-    # each sentence once (by its first mention), not once per mention: the index stays a third of the size
+    # each sentence once (by its first mention), not once per mention: the index stays a third of the size;
+    # rows in rowid order, so FTS5 appends to its index instead of rewriting it (3x faster to build)
     "mentions_fts": (
         "mentions",
         ("sentence",),
-        "SELECT min(rowid), sentence FROM mentions WHERE sentence IS NOT NULL GROUP BY doc_id, sentence",
+        "SELECT min(rowid), sentence FROM mentions WHERE sentence IS NOT NULL GROUP BY doc_id, sentence ORDER BY 1",
     ),
 }
 """Full-text indexes in the SQLite database: FTS5 table -> (content table, indexed columns, rows indexed)."""
