@@ -216,30 +216,6 @@ def doc_and_segment_terms(doc, spans: Sequence[tuple[int, int]]) -> tuple[list[s
     return whole, out
 
 
-@lru_cache(maxsize=1)
-def _blank_pipeline():
-    import spacy
-
-    nlp = spacy.blank("de")
-    nlp.add_pipe("sentencizer")
-    return nlp
-
-
-def doc_with_entities(text: str, entity_spans: Iterable[tuple[int, int, str]] = ()):
-    """A tokenised, sentence-split Doc of ``text`` whose ``ents`` are ``(start_char, end_char, label)``:
-    for term extraction from stored text and mentions when the analysed Doc is gone."""
-    from spacy.util import filter_spans
-
-    doc = _blank_pipeline()(text)
-    ents = []
-    for start, end, label in entity_spans:
-        span = doc.char_span(int(start), int(end), label=str(label), alignment_mode="expand")
-        if span is not None and len(span):
-            ents.append(span)
-    doc.ents = filter_spans(ents)
-    return doc
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Stemming (feature keys) and labels
 # ---------------------------------------------------------------------------------------------------------
