@@ -50,7 +50,8 @@ CACHE_PATH = Path("cache") / "analysed.sqlite"
 def code_version() -> str:
     """The code part of a cache key: reportminer's version, the cache format version and a hash of the
     stopword list (it shapes the theme terms stored with each analysed report)."""
-    return f"{__version__}+cache{CACHE_VERSION}+{_digest(PACKAGE / 'data' / 'stopwords_de.txt')[:8]}"
+    stopwords = file_sha256(PACKAGE / "data" / "stopwords_de.txt") or "missing"
+    return f"{__version__}+cache{CACHE_VERSION}+{stopwords[:8]}"
 
 
 @lru_cache(maxsize=1)
@@ -63,13 +64,6 @@ def source_digest() -> str:
     for path in files:
         digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def _digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
 
 
 def file_sha256(path: Path) -> str | None:

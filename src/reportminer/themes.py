@@ -109,8 +109,7 @@ def content_terms(doc) -> list[str]:
     non-stopwords and long lowercase words. Adjacent adjective-like + capitalised noun pairs add a bigram
     ``"interkommunale zusammenarbeit"`` (adjective inflection normalised).
     """
-    terms, bigrams = _token_terms(doc)
-    return [t for t in terms if t is not None] + [b for _, b in bigrams]
+    return doc_and_segment_terms(doc, ())[0]
 
 
 def _token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
