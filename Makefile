@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 # Re-train the bundled NER model from ../shared/data (see training/README.md).
 train: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[train]"
 	cd training && ../$(BIN)/python -m weasel run all
 
 clean:

@@ -46,8 +46,12 @@ def analyse_batch(reports: list[Report], model: str | None) -> tuple[list[Analys
 
 
 @task(name="build-tables", cache_policy=NO_CACHE)
-def build_tables(analysed, errors, run, *, previous_themes=None) -> dict[str, pd.DataFrame]:
-    return pipeline.build_tables(analysed, errors, run, previous_themes=previous_themes)
+def build_tables(
+    analysed, errors, run, *, previous_themes=None, previous_state=None
+) -> dict[str, pd.DataFrame]:
+    return pipeline.build_tables(
+        analysed, errors, run, previous_themes=previous_themes, previous_state=previous_state
+    )
 
 
 def _retry_unless_output_error(task, task_run, state) -> bool:

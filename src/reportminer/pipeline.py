@@ -29,8 +29,10 @@ from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.meetings import build_meetings
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
 from reportminer.schema import TABLES
+from reportminer.store import THEME_STATE_KEY
 from reportminer.themes import (
     ThemeModel,
+    ThemeState,
     doc_and_segment_terms,
     match_themes,
     paragraph_spans,
@@ -244,11 +246,15 @@ def build_tables(
     *,
     random_state: int = 0,
     previous_themes: pd.DataFrame | None = None,
+    previous_state: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Corpus-level results (merged entities, themes) and every output table, conformed to the schema.
 
     ``previous_themes`` (the themes table of the previous run over the same output folder) keeps theme ids
-    stable and feeds the ``theme_drift`` table (see :func:`assign_themes`)."""
+    stable and feeds the ``theme_drift`` table; ``previous_state`` (that run's theme model state,
+    :data:`reportminer.store.THEME_STATE`) lets the theme model continue from its solution (see
+    :func:`assign_themes`). Besides the schema's tables the result holds ``theme_state``, the state for the
+    next run, which :func:`reportminer.store.write_tables` stores beside the cache."""
     analysed = sorted(analysed, key=lambda a: a.report.path)
     documents, mention_rows = [], []
     for a in analysed:
@@ -279,8 +285,8 @@ def build_tables(
             row["entity_id"] = assignment[i]
             row["value"] = names[assignment[i]]
 
-    themes, doc_themes, segment_themes, drift = assign_themes(
-        analysed, random_state=random_state, previous_themes=previous_themes
+    themes, doc_themes, segment_themes, drift, state = assign_themes(
+        analysed, random_state=random_state, previous_themes=previous_themes, previous_state=previous_state
     )
     error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
     tables = {
@@ -300,7 +306,9 @@ def build_tables(
         run, n_documents=len(documents), n_errors=len(errors), n_mentions=len(mention_rows),
         n_entities=len(entities), n_themes=len(themes),
     )  # fmt: skip
-    return {name: TABLES[name].conform(df) for name, df in tables.items()}
+    built = {name: TABLES[name].conform(df) for name, df in tables.items()}
+    built[THEME_STATE_KEY] = state
+    return built
 
 
 def run_row(run: RunInfo, **counts: int) -> pd.DataFrame:
@@ -350,21 +358,24 @@ def assign_themes(
     random_state: int = 0,
     seed_themes="default",
     previous_themes: pd.DataFrame | None = None,
-) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-    """Fit the theme model on the reports' terms: theme rows, each report's and each paragraph's weights, and
-    the drift rows (``theme_drift`` without ``run_id``).
+    previous_state: pd.DataFrame | None = None,
+) -> tuple[list[dict], list[dict], list[dict], list[dict], pd.DataFrame | None]:
+    """Fit the theme model on the reports' terms: theme rows, each report's and each paragraph's weights,
+    the drift rows (``theme_drift`` without ``run_id``) and the model's state for the next run.
 
     Paragraphs are the blank-line-separated blocks of the report text; their terms
     (``AnalysedReport.segments``) were taken from the analysed Doc, so nothing is tokenised here. With
     ``previous_themes`` (the previous run's themes table) a theme that continues an old one keeps its
     ``theme_id``, key and label (:func:`reportminer.themes.match_themes`); the drift rows say which themes
-    are new, grown, shrunk, stable or faded (:func:`reportminer.themes.theme_drift`).
+    are new, grown, shrunk, stable or faded (:func:`reportminer.themes.theme_drift`). With
+    ``previous_state`` (:meth:`ThemeState.to_frame` of the previous run's model) the model continues the
+    previous solution, so reports keep their themes when others are added (``ThemeModel.fit(previous=…)``).
     """
     usable = [a for a in analysed if a.terms]
     if len(usable) < 2:
-        return [], [], [], theme_drift([], previous_themes)
+        return [], [], [], theme_drift([], previous_themes), None
     model = ThemeModel(n_themes="auto", random_state=random_state, seed_themes=seed_themes)
-    model.fit([a.terms for a in usable])
+    model.fit([a.terms for a in usable], previous=ThemeState.from_frame(previous_state))
     found = match_themes(model.themes_, previous_themes)
     ids = [t.theme_id for t in found]
     weights = model.transform([a.terms for a in usable])
@@ -395,7 +406,8 @@ def assign_themes(
             segment_themes.extend(
                 _theme_rows(row, ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
             )
-    return themes, doc_themes, segment_themes, theme_drift(themes, previous_themes)
+    state = model.state_.to_frame() if model.state_ is not None else None
+    return themes, doc_themes, segment_themes, theme_drift(themes, previous_themes), state
 
 
 def _theme_rows(row, theme_ids: Sequence[int], **keys) -> list[dict]:
@@ -572,6 +584,7 @@ def run_pipeline(
         read_build_marker,
         read_document_hashes,
         read_previous_table,
+        read_theme_state,
         remove_build_marker,
         write_build_marker,
     )
@@ -639,7 +652,10 @@ def run_pipeline(
             remove_build_marker(out)  # a run killed while writing leaves no marker: the next one rebuilds
             t_build = time.perf_counter()
             log.info("read and analysed %d reports in %.1f s", len(paths), t_build - t0)
-            tables = steps.build(analysed, errors, run, previous_themes=read_previous_table(out, "themes"))
+            tables = steps.build(
+                analysed, errors, run,
+                previous_themes=read_previous_table(out, "themes"), previous_state=read_theme_state(out),
+            )  # fmt: skip
             analysed.clear()  # the tables hold what is needed now; free the memory for writing them
             t_write = time.perf_counter()
             log.info("built the tables in %.1f s", t_write - t_build)

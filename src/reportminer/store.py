@@ -187,6 +187,25 @@ def read_previous_table(out_dir: Path, name: str) -> pd.DataFrame | None:
         return None
 
 
+THEME_STATE = Path("cache") / "theme_state.parquet"
+"""The theme model's state (:class:`reportminer.themes.ThemeState`) of the tables an output folder holds,
+from which the next run's theme model continues; written together with the tables."""
+THEME_STATE_KEY = "theme_state"
+"""Key of that state in the dict of tables ``build_tables`` returns (it is not an output table)."""
+
+
+def read_theme_state(out_dir: Path) -> pd.DataFrame | None:
+    """The stored theme state of ``out_dir`` (None when absent or unreadable: themes are then fitted afresh)."""
+    path = Path(out_dir) / THEME_STATE
+    if not path.exists():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # only costs continuity: the theme model starts afresh
+        log.warning("cannot read %s (%s); themes are fitted afresh", path, exc)
+        return None
+
+
 BUILD_MARKER = Path("cache") / "build.json"
 """Fingerprint of the inputs of the tables an output folder holds; written after a complete write."""
 
@@ -265,6 +284,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
     history = history[~history["run_id"].isin(new_runs["run_id"])]
     tables["runs"] = pd.concat([history, new_runs], ignore_index=True) if len(history) else new_runs
     written = {name: TABLES[name].conform(tables.get(name)) for name in TABLES}
+    state = tables.get(THEME_STATE_KEY)
 
     def write(staged: StagedFiles) -> None:
         for name, df in written.items():
@@ -272,8 +292,12 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
             pq.write_table(arrow, staged.path(out_dir / "parquet" / f"{name}.parquet"))
             df.to_csv(staged.path(out_dir / "csv" / f"{name}.csv"), index=False, encoding="utf-8")
         write_sqlite(written, staged.path(out_dir / SQLITE_NAME))
+        if state is not None:
+            state.to_parquet(staged.path(out_dir / THEME_STATE), index=False)
 
     write_files(out_dir, "writing results to", write)
+    if state is None:  # no themes this time: nothing for the next run to continue from
+        (out_dir / THEME_STATE).unlink(missing_ok=True)
     return written
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "SeedTheme",
     "Theme",
     "ThemeModel",
+    "ThemeState",
     "content_terms",
     "evaluate_themes",
     "load_seed_themes",
@@ -271,6 +272,67 @@ class Theme:
     seed: bool = False
 
 
+@dataclass
+class ThemeState:
+    """A fitted model's NMF solution, handed to the next fit on the same growing corpus (``fit(previous=…)``).
+
+    ``keys`` are the feature stems, ``components`` the NMF components over them (themes x features, merged
+    mixtures included), ``base_docs`` the number of documents of the fit that last chose k from scratch,
+    ``seed_keys`` the seed theme each component was named after (None for a discovered theme), ``merged``
+    whether it was folded into seed themes as a mixture, ``fingerprint`` a hash of the fit's input and
+    parameters: a fit on the same input takes these components as they are, so a rebuild is idempotent.
+    """
+
+    keys: list[str]
+    components: np.ndarray
+    base_docs: int
+    seed_keys: list[str | None] = field(default_factory=list)
+    merged: list[bool] = field(default_factory=list)
+    fingerprint: str = ""
+
+    def to_frame(self):
+        """Long table (component, seed_key, merged, term_key, weight, base_docs, fingerprint) of the non-zero
+        weights, for Parquet."""
+        import pandas as pd
+
+        n = len(self.components)
+        seeds = list(self.seed_keys) + [None] * (n - len(self.seed_keys))
+        merged = list(self.merged) + [False] * (n - len(self.merged))
+        rows = []
+        for c, row in enumerate(self.components):
+            for j in np.flatnonzero(row > 0):
+                rows.append((c, seeds[c], bool(merged[c]), self.keys[j], float(row[j])))
+        df = pd.DataFrame(rows, columns=["component", "seed_key", "merged", "term_key", "weight"])
+        df["component"] = df["component"].astype("int32")
+        df["base_docs"] = np.int64(self.base_docs)
+        df["fingerprint"] = self.fingerprint
+        return df
+
+    @classmethod
+    def from_frame(cls, df) -> ThemeState | None:
+        """The state stored by :meth:`to_frame`; None for an empty or malformed table."""
+        try:
+            if df is None or not len(df):
+                return None
+            keys = sorted(set(df["term_key"].astype(str)))
+            index = {k: j for j, k in enumerate(keys)}
+            k = int(df["component"].max()) + 1
+            components = np.zeros((k, len(keys)))
+            components[df["component"].to_numpy(int), [index[t] for t in df["term_key"].astype(str)]] = df[
+                "weight"
+            ].to_numpy(float)
+            seed_keys: list[str | None] = [None] * k
+            merged = [False] * k
+            for c, key, was in zip(df["component"].to_numpy(int), df["seed_key"], df["merged"], strict=True):
+                seed_keys[c] = key if isinstance(key, str) else None
+                merged[c] = bool(was)
+            fingerprint = str(df["fingerprint"].iloc[0]) if "fingerprint" in df else ""
+            return cls(keys, components, int(df["base_docs"].iloc[0]), seed_keys, merged, fingerprint)
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            logger.warning("stored theme state unreadable (%s); themes are fitted afresh", exc)
+            return None
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Seed themes
 # ---------------------------------------------------------------------------------------------------------
@@ -283,6 +345,8 @@ _PARTIAL_MATCH = 0.5
 _SEED_MIN_SHARE = 0.2
 #: top terms of a learned theme looked at when naming it after a seed
 _SEED_NAMING_TERMS = 20
+#: how far a continued theme's seed share may cross ``merge_seed_share`` before its merge status flips
+_MERGE_HYSTERESIS = 0.1
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
@@ -503,7 +567,13 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     ``components_`` (themes x features), ``themes_`` (list of :class:`Theme`), ``feature_names_``,
     ``k_scores_`` (dict k -> criterion score, auto mode only), ``seeds_`` (the loaded seed themes),
     ``seed_support_`` (seed key -> documents containing its terms), ``merged_themes_`` (discovered themes
-    folded into seed themes, see ``merge_seed_share``).
+    folded into seed themes, see ``merge_seed_share``), ``state_`` (:class:`ThemeState` for the next fit),
+    ``warm_started_`` (whether this fit continued a previous state), ``base_docs_``.
+
+    Continuity: ``fit(X, previous=earlier.state_)`` keeps the earlier number of themes and starts NMF from
+    the earlier components, so that when reports are added the documents keep their themes (ids then follow
+    through :func:`match_themes`); k is chosen afresh once the corpus is ``refit_growth`` times larger or
+    smaller than when k was last chosen.
 
     ``merge_seed_share`` (``None``: off): a discovered theme whose top-term weight is at least this share seed
     terms is a mixture of seed themes (typically one report covering two known themes); it is dropped and its
@@ -528,6 +598,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         seed_boost=3.0,
         merge_seed_share=0.5,
         k_sample=2000,
+        refit_growth=1.5,
     ):
         self.n_themes = n_themes
         self.min_themes = min_themes
@@ -545,6 +616,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         self.seed_boost = seed_boost
         self.merge_seed_share = merge_seed_share
         self.k_sample = k_sample
+        self.refit_growth = refit_growth
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -643,13 +715,76 @@ class ThemeModel(TransformerMixin, BaseEstimator):
 
     # -- estimator API -----------------------------------------------------------------------------
 
-    def fit(self, X, y=None):
-        """Learn vocabulary, number of themes and theme-term weights from term lists ``X``."""
+    def fit(self, X, y=None, previous: ThemeState | None = None):
+        """Learn vocabulary, number of themes and theme-term weights from term lists ``X``.
+
+        ``previous`` (the ``state_`` of an earlier fit on the same, grown or changed corpus) continues that
+        solution: its number of themes is kept and NMF starts from its components, so documents keep their
+        themes when a few reports are added. k is chosen afresh, and NMF started from scratch, when the
+        corpus has grown or shrunk by more than ``refit_growth`` times since k was last chosen, or when the
+        state does not fit (more themes than the corpus allows, no shared vocabulary).
+        """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # NMF at max_iter is fine for themes
-            return self._fit(list(X))
+            return self._fit(list(X), previous)
 
-    def _fit(self, docs: list[Sequence[str]]):
+    def _warm_start(self, previous: ThemeState | None, vocab, n_docs: int, upper: int) -> np.ndarray | None:
+        """Initial components over ``vocab`` from ``previous``, or None when k must be chosen afresh."""
+        if previous is None or not len(previous.components):
+            return None
+        k = len(previous.components)
+        growth = float(self.refit_growth)
+        if self.n_themes == "auto":
+            base = max(1, int(previous.base_docs))
+            if not (base / growth <= n_docs <= base * growth) or not (1 <= k <= upper):
+                return None
+        elif k != int(self.n_themes):
+            return None
+        index = {key: j for j, key in enumerate(previous.keys)}
+        cols = np.array([index.get(key, -1) for key in vocab])
+        known = cols >= 0
+        if known.sum() == 0:
+            return None
+        H = np.zeros((k, len(vocab)))
+        H[:, known] = previous.components[:, cols[known]]
+        if (H.max(axis=1) <= 0).any():  # a theme whose terms all left the vocabulary: start afresh
+            return None
+        return H
+
+    def _fit_warm(self, V, H0: np.ndarray) -> NMF:
+        """NMF started from the components ``H0`` (and the document weights that best fit them)."""
+        from sklearn.decomposition import non_negative_factorization
+
+        H = H0.astype(V.dtype)
+        W, _, _ = non_negative_factorization(
+            V, H=H, n_components=len(H), init="custom", update_H=False, solver="cd", max_iter=200
+        )
+        eps = float(V.sum()) / (V.shape[0] * V.shape[1]) * 0.1 or 1e-6
+        W = np.maximum(W, eps).astype(V.dtype)
+        return self._make_nmf(len(H), self.random_state, "custom").fit(V, W=W, H=np.maximum(H, 0.0))
+
+    def _fitted_nmf(self, V, H: np.ndarray) -> NMF:
+        """An NMF whose components are ``H`` as they are (for :meth:`transform`)."""
+        nmf = self._make_nmf(len(H), self.random_state, "custom")
+        nmf.components_ = H.astype(V.dtype)
+        nmf.n_components_ = len(H)
+        nmf.n_features_in_ = V.shape[1]
+        nmf.n_iter_ = 0
+        nmf.reconstruction_err_ = float("nan")
+        return nmf
+
+    def _fingerprint(self, keys: list[list[str]]) -> str:
+        """Hash of the fit's input (stem lists in order), parameters and seed themes."""
+        import hashlib
+
+        h = hashlib.sha256(repr(sorted(self.get_params().items())).encode())
+        h.update(repr(self.seeds_).encode())
+        for ks in keys:
+            h.update("\x1f".join(ks).encode())
+            h.update(b"\x1e")
+        return h.hexdigest()[:32]
+
+    def _fit(self, docs: list[Sequence[str]], previous: ThemeState | None = None):
         keys = self._keys(docs)
         # most frequent surface form per stem key -> readable feature names
         surfaces: dict[str, Counter] = {}
@@ -692,6 +827,10 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             self.merged_themes_ = []
             self._merge = None
             self.feature_weights_ = np.ones(0)
+            self.warm_started_ = False
+            self._previous_seeds, self._previous_merged = [], []
+            self.base_docs_ = 0
+            self.state_ = None
             return self
 
         vocab = self.vectorizer_.get_feature_names_out()
@@ -703,19 +842,40 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         if S is not None:  # seed terms weigh more, so the seeded components keep to them
             self.feature_weights_ += (float(self.seed_boost) - 1.0) * S.max(axis=0)
             V = V @ sparse.diags(self.feature_weights_)
-        if self.n_themes == "auto":
-            if n_docs < 2:
-                k = 1
-            elif upper < self.min_themes:
-                k = max(1, upper)
-            else:
-                lowest = max(int(self.min_themes), min(len(active), upper))
-                k = self._choose_k(V, list(range(lowest, upper + 1)), S)
+        H0 = self._warm_start(previous, vocab, n_docs, upper) if n_docs >= 2 else None
+        self.warm_started_ = H0 is not None
+        self._previous_seeds = list(previous.seed_keys) if H0 is not None else []
+        self._previous_merged = list(previous.merged) if H0 is not None else []
+        fingerprint = self._fingerprint(keys)
+        if H0 is not None and previous.fingerprint == fingerprint:
+            k = len(H0)  # the same input as the previous fit: its solution stands (an idempotent rebuild)
+            self.nmf_ = self._fitted_nmf(V, H0)
+            self.base_docs_ = int(previous.base_docs)
+        elif H0 is not None:
+            k = len(H0)
+            self.nmf_ = self._fit_warm(V, H0)
+            self.base_docs_ = int(previous.base_docs)
         else:
-            k = max(1, min(int(self.n_themes), n_docs, V.shape[1]))
-        self.nmf_ = self._fit_nmf(V, k, self.random_state, S)
+            if self.n_themes == "auto":
+                if n_docs < 2:
+                    k = 1
+                elif upper < self.min_themes:
+                    k = max(1, upper)
+                else:
+                    lowest = max(int(self.min_themes), min(len(active), upper))
+                    k = self._choose_k(V, list(range(lowest, upper + 1)), S)
+            else:
+                k = max(1, min(int(self.n_themes), n_docs, V.shape[1]))
+            self.nmf_ = self._fit_nmf(V, k, self.random_state, S)
+            self.base_docs_ = n_docs
         self.n_themes_ = k
-        self._merge_seed_mixtures(self._confine_seed_themes(self._name_themes(vocab), vocab), vocab)
+        named = self._name_themes(vocab)
+        seed_keys = [t.key if t.seed else None for t in named]
+        self._merge_seed_mixtures(self._confine_seed_themes(named, vocab), vocab)
+        merged = [i in set(self._merge[0]) if self._merge else False for i in range(len(named))]
+        self.state_ = ThemeState(
+            list(vocab), self.nmf_.components_.copy(), self.base_docs_, seed_keys, merged, fingerprint
+        )
         return self
 
     def _confine_seed_themes(self, themes: list[Theme], vocab) -> list[Theme]:
@@ -763,7 +923,11 @@ class ThemeModel(TransformerMixin, BaseEstimator):
                 mass = H[i, idx]
                 if themes[i].seed or mass.sum() <= 0:
                     continue
-                if float(covered[idx] @ mass) / float(mass.sum()) >= float(self.merge_seed_share):
+                # hysteresis for continued components: one merged before stays merged down to a share
+                # _MERGE_HYSTERESIS lower, one kept before needs a share that much higher to be merged
+                was = self._previous_merged[i] if i < len(self._previous_merged) else None
+                shift = 0.0 if was is None else (-_MERGE_HYSTERESIS if was else _MERGE_HYSTERESIS)
+                if float(covered[idx] @ mass) / float(mass.sum()) >= float(self.merge_seed_share) + shift:
                     mixed.append(i)
                     rows.append(M[:, idx] @ mass)
             if mixed:
@@ -814,8 +978,16 @@ class ThemeModel(TransformerMixin, BaseEstimator):
                 mass = H[i, idx]
                 if mass.sum() > 0:
                     share[i] = (M[:, idx] @ mass) / mass.sum()
+            # a continued component keeps the seed it was named after while the seed carries at least half
+            # the share needed to name a new one (hysteresis: a theme does not flip names on small changes)
+            prefer = np.zeros_like(share)
+            seed_index = {s.key: j for j, s in enumerate(self.seeds_)}
+            for i, key in enumerate(getattr(self, "_previous_seeds", [])[: len(H)]):
+                if key in seed_index and share[i, seed_index[key]] >= _SEED_MIN_SHARE / 2:
+                    prefer[i, seed_index[key]] = 1.0
+                    share[i, seed_index[key]] = max(share[i, seed_index[key]], _SEED_MIN_SHARE)
             share[share < _SEED_MIN_SHARE] = 0.0  # match only eligible pairs, then maximise the total share
-            rows, cols = linear_sum_assignment(-share)
+            rows, cols = linear_sum_assignment(-(share + prefer))
             named = {
                 int(r): int(c) for r, c in zip(rows, cols, strict=True) if share[r, c] >= _SEED_MIN_SHARE
             }
