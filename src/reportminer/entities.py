@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.matcher import Matcher
@@ -353,6 +354,7 @@ def _is_adjective(word: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)  # the same names recur in every report
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("ß", "ss")
@@ -381,6 +383,7 @@ STANDARD_ABBREVIATIONS = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=65536)
 def name_key(label: str, name: str) -> str:
     """Normalised key under which spellings of one entity merge (see the module docstring)."""
     folded = _fold(name)

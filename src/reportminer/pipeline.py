@@ -342,9 +342,7 @@ def link_places(entities: list[dict], mention_rows: list[dict], assignment: dict
     for e in entities:
         if e["label"] != "LOC":
             continue
-        context = " ".join(
-            sorted({p for d in docs_by_entity.get(e["entity_id"], ()) for p in places_by_doc[d]})
-        )
+        context = sorted({p for d in docs_by_entity.get(e["entity_id"], ()) for p in places_by_doc[d]})
         link = link_place(e["name"], context=context)
         e.update(
             place_kind=link.kind, district_key=link.district_key, nuts3=link.nuts3,
@@ -651,19 +649,30 @@ def run_pipeline(
         else:
             remove_build_marker(out)  # a run killed while writing leaves no marker: the next one rebuilds
             t_build = time.perf_counter()
-            log.info("read and analysed %d reports in %.1f s", len(paths), t_build - t0)
+            log.info("read and analysed %d reports in %.1f s (%s)", len(paths), t_build - t0, _memory())
             tables = steps.build(
                 analysed, errors, run,
                 previous_themes=read_previous_table(out, "themes"), previous_state=read_theme_state(out),
             )  # fmt: skip
             analysed.clear()  # the tables hold what is needed now; free the memory for writing them
             t_write = time.perf_counter()
-            log.info("built the tables in %.1f s", t_write - t_build)
+            log.info("built the tables in %.1f s (%s)", t_write - t_build, _memory())
             written = steps.write(tables, out)
-            log.info("wrote the tables in %.1f s", time.perf_counter() - t_write)
+            log.info("wrote the tables in %.1f s (%s)", time.perf_counter() - t_write, _memory())
             write_build_marker(out, fingerprint)
         cache.prune(current)
     return summarise(written, out, errors)
+
+
+def _memory() -> str:
+    """Resident and peak memory of this process, for the stage log lines (Linux: /proc)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return "memory unknown"
+    values = dict(line.split(":", 1) for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM")))
+    mb = {k: int(v.split()[0]) // 1024 for k, v in values.items()}
+    return f"RSS {mb.get('VmRSS', 0)} MB, peak {mb.get('VmHWM', 0)} MB"
 
 
 def record_unchanged_run(run: RunInfo, out: Path) -> dict[str, pd.DataFrame]:

@@ -35,6 +35,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -264,7 +265,7 @@ _NO_HINTS = _Hints()
 _WORD = re.compile(r"[^\W\d_][\w.'’\-]*", re.UNICODE)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=16384)
 def _context_hints(context: str) -> _Hints:
     """Länder named or implied (districts) in the context, and locations of the unambiguous towns in it."""
     if not context.strip():
@@ -469,12 +470,19 @@ def _fuzzy_choices() -> dict[str, tuple[str, ...]]:
     return {letter: tuple(sorted(ks)) for letter, ks in by_letter.items()}
 
 
-def link_place(name: str, *, context: str = "") -> PlaceLink:
-    """Link a place name to the gazetteer; ``context`` (report text, other place names) settles ambiguity."""
+def link_place(name: str, *, context: str | Iterable[str] = "") -> PlaceLink:
+    """Link a place name to the gazetteer; ``context`` settles ambiguity: a text (the report, a sentence) or
+    the other place names of the reports naming it, each read on its own (their hints are cached per name,
+    so linking stays proportional to the names, not to how many reports repeat them)."""
     text = _clean(name)
     if len(fold(text)) < 2:
         return _unlinked(name.strip())
-    hints = _context_hints(context) if context else _NO_HINTS
+    if isinstance(context, str):
+        hints = _context_hints(context) if context else _NO_HINTS
+    else:
+        hints = _NO_HINTS
+        for other in context:
+            hints = hints | _context_hints(other)
     return _resolve(text, hints) or _fuzzy(text, hints) or _unlinked(text)
 
 

@@ -667,7 +667,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         """Seed vectors of the seeds the corpus supports, most supported first (support ties: file order)."""
         if not self.seeds_:
             return None, []
-        M = _seed_vectors(self.seeds_, vocab)
+        M = self._seed_M
         support = (np.asarray(B @ (M.T >= 1.0).astype(np.float64)) > 0).sum(axis=0)
         self.seed_support_ = {s.key: int(n) for s, n in zip(self.seeds_, support, strict=True)}
         min_docs = int(self.min_seed_docs) if B.shape[0] >= 5 else 1
@@ -834,6 +834,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             return self
 
         vocab = self.vectorizer_.get_feature_names_out()
+        self._seed_M = _seed_vectors(self.seeds_, vocab)  # seeds x features, used by every step below
         self.feature_names_ = np.array([surfaces[k].most_common(1)[0][0] for k in vocab], dtype=object)
         n_docs = int((V.getnnz(axis=1) > 0).sum())
         upper = min(int(self.max_themes), n_docs - 1, V.shape[1])
@@ -890,7 +891,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         seed_rows = [i for i, t in enumerate(themes) if t.seed]
         if not seed_rows:
             return themes
-        M = _seed_vectors(self.seeds_, vocab) >= 1.0
+        M = self._seed_M >= 1.0
         H = self.nmf_.components_
         out = list(themes)
         for i in seed_rows:
@@ -916,7 +917,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         mixed: list[int] = []
         attribution = fallback = None
         if seed_idx and self.merge_seed_share is not None and len(themes) > len(seed_idx):
-            M = _seed_vectors(self.seeds_, vocab)[[themes[i].theme_id for i in seed_idx]]
+            M = self._seed_M[[themes[i].theme_id for i in seed_idx]]
             covered = M.max(axis=0)
             rows = []
             for i, idx in enumerate(_top_indices(H, _SEED_NAMING_TERMS)):
@@ -972,7 +973,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         H = self.nmf_.components_
         named: dict[int, int] = {}  # component -> seed index
         if self.seeds_ and len(H):
-            M = _seed_vectors(self.seeds_, vocab)
+            M = self._seed_M
             share = np.zeros((len(H), len(self.seeds_)))
             for i, idx in enumerate(_top_indices(H, _SEED_NAMING_TERMS)):
                 mass = H[i, idx]
