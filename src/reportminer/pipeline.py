@@ -259,10 +259,11 @@ def build_tables(
     documents, mention_rows = [], []
     for a in analysed:
         r = a.report
+        report_date = _iso(r.report_date)  # one string shared by the report's rows
         documents.append(
             {
                 "doc_id": r.doc_id, "path": r.path, "sha256": r.sha256, "format": r.format, "title": r.title,
-                "report_date": _iso(r.report_date), "report_date_source": r.report_date_source,
+                "report_date": report_date, "report_date_source": r.report_date_source,
                 "encoding": r.encoding, "n_chars": len(r.text), "n_words": a.n_words,
                 "n_mentions": len(a.mentions), "text": r.text, "model": a.model, "run_id": run.run_id,
             }
@@ -272,7 +273,7 @@ def build_tables(
                 {
                     "mention_id": f"{r.doc_id}-{n:04d}", "doc_id": r.doc_id, "label": m.label, "text": m.text,
                     "start_char": m.start_char, "end_char": m.end_char, "value": m.value, "role": m.role,
-                    "sentence": m.sentence, "source": m.source, "report_date": _iso(r.report_date),
+                    "sentence": m.sentence, "source": m.source, "report_date": report_date,
                     "abbreviation": m.abbreviation,
                 }
             )  # fmt: skip
@@ -285,13 +286,19 @@ def build_tables(
             row["entity_id"] = assignment[i]
             row["value"] = names[assignment[i]]
 
+    # each list of row dicts goes as soon as its DataFrame holds the values: dicts and frames of a large
+    # corpus side by side would double the build's memory
+    n_documents, n_mentions = len(documents), len(mention_rows)
+    tables = {"documents": pd.DataFrame(documents)}
+    del documents
+    tables["mentions"] = pd.DataFrame(mention_rows)
+    del mention_rows, assignment
     themes, doc_themes, segment_themes, drift, state = assign_themes(
         analysed, random_state=random_state, previous_themes=previous_themes, previous_state=previous_state
     )
+    del analysed
     error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
-    tables = {
-        "documents": pd.DataFrame(documents),
-        "mentions": pd.DataFrame(mention_rows),
+    tables |= {
         "entities": pd.DataFrame(entities),
         "themes": pd.DataFrame(themes),
         "doc_themes": pd.DataFrame(doc_themes),
@@ -303,10 +310,12 @@ def build_tables(
         tables["documents"], tables["mentions"], tables["entities"], tables["doc_themes"], tables["themes"]
     )
     tables["runs"] = run_row(
-        run, n_documents=len(documents), n_errors=len(errors), n_mentions=len(mention_rows),
+        run, n_documents=n_documents, n_errors=len(errors), n_mentions=n_mentions,
         n_entities=len(entities), n_themes=len(themes),
     )  # fmt: skip
-    built = {name: TABLES[name].conform(df) for name, df in tables.items()}
+    built = {
+        name: TABLES[name].conform(tables.pop(name)) for name in list(tables)
+    }  # raw frames go one by one
     built[THEME_STATE_KEY] = state
     return built
 
