@@ -270,13 +270,21 @@ def build_tables(
         )  # fmt: skip
         for n, m in enumerate(a.mentions, 1):
             mention_rows.append(
-                {
-                    "mention_id": f"{r.doc_id}-{n:04d}", "doc_id": r.doc_id, "label": m.label, "text": m.text,
-                    "start_char": m.start_char, "end_char": m.end_char, "value": m.value, "role": m.role,
-                    "sentence": m.sentence, "source": m.source, "report_date": report_date,
-                    "abbreviation": m.abbreviation,
-                }
-            )  # fmt: skip
+                _MentionRow(
+                    f"{r.doc_id}-{n:04d}",
+                    r.doc_id,
+                    m.label,
+                    m.text,
+                    m.start_char,
+                    m.end_char,
+                    m.value,
+                    m.role,
+                    m.sentence,
+                    m.source,
+                    report_date,
+                    m.abbreviation,
+                )
+            )
 
     entities, assignment = merge_entities(mention_rows)
     link_places(entities, mention_rows, assignment)
@@ -291,7 +299,9 @@ def build_tables(
     n_documents, n_mentions = len(documents), len(mention_rows)
     tables = {"documents": pd.DataFrame(documents)}
     del documents
-    tables["mentions"] = pd.DataFrame(mention_rows)
+    tables["mentions"] = pd.DataFrame(
+        {c: [getattr(r, c) for r in mention_rows] for c in _MentionRow.__slots__}
+    )
     del mention_rows, assignment
     themes, doc_themes, segment_themes, drift, state = assign_themes(
         analysed, random_state=random_state, previous_themes=previous_themes, previous_state=previous_state
@@ -320,6 +330,31 @@ def build_tables(
     return built
 
 
+class _MentionRow:
+    """One mention row while the tables are built, read and written like a dict (``row["label"]``,
+    ``row.get("value")``) by entity merging and place linking. Slots, not a dict: a dict per mention takes
+    four times the memory, and a large corpus has hundreds of thousands of mentions."""
+
+    __slots__ = (
+        "mention_id", "doc_id", "label", "text", "start_char", "end_char", "value", "role", "sentence",
+        "source", "report_date", "abbreviation", "entity_id",
+    )  # fmt: skip
+
+    def __init__(self, *values: object) -> None:
+        for name, value in zip(self.__slots__, values, strict=False):
+            setattr(self, name, value)
+        self.entity_id = None
+
+    def __getitem__(self, key: str) -> object:
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: object) -> None:
+        setattr(self, key, value)
+
+    def get(self, key: str, default: object = None) -> object:
+        return getattr(self, key, default)
+
+
 def run_row(run: RunInfo, **counts: int) -> pd.DataFrame:
     """The ``runs`` row of a run; ``counts``: n_documents, n_errors, n_mentions, n_entities, n_themes."""
     row = {
@@ -333,7 +368,7 @@ def run_row(run: RunInfo, **counts: int) -> pd.DataFrame:
     return TABLES["runs"].conform(pd.DataFrame([row]))
 
 
-def link_places(entities: list[dict], mention_rows: list[dict], assignment: dict[int, str]) -> None:
+def link_places(entities: list[dict], mention_rows: Sequence, assignment: dict[int, str]) -> None:
     """Add official keys and coordinates to place entities (district key, NUTS-3, GeoNames, state).
 
     The other places named in the same reports are the context that settles ambiguous names
