@@ -21,6 +21,12 @@ GermEval 2014 NER data: D. Benikova, C. Biemann, M. Reznicek (2014). NoSta-D Nam
 German: Guidelines and Dataset. Proc. LREC 2014, Reykjavik. Licensed CC BY 4.0
 (https://creativecommons.org/licenses/by/4.0/). Labels: PER, LOC, ORG, MISC (outer level; OTH and *deriv
 mapped to MISC, *part to O).
+
+Its static vectors and the pretrained weights of its token-to-vector layer were learned from unannotated
+text (labels ignored) of: GermEval 2014 train; German Legal Entity Recognition, E. Leitner, G. Rehm,
+J. Moreno-Schneider (2019), CC BY 4.0; MobIE, L. Hennig, P. T. Truong, A. Gabryszak (2021), CC BY 4.0; and
+the OKFDE civic blogs (codefor.de, demokratielabore.de, edulabs.de, ...; CC BY 4.0 / CC BY 3.0 DE, see
+../shared/data/corpus/okfde_civic_blogs/SOURCE.txt in the training setup).
 """
 
 
@@ -49,7 +55,12 @@ def main() -> None:
                     "url": "https://sites.google.com/site/germeval2014ner/",
                     "license": "CC BY 4.0",
                     "author": "D. Benikova, C. Biemann, M. Reznicek",
-                }
+                },
+                {
+                    "name": "Unannotated text for vectors and tok2vec pretraining: GermEval 2014 train, German "
+                    "LER (CC BY 4.0), MobIE (CC BY 4.0), OKFDE civic blogs (CC BY)",
+                    "license": "CC BY 4.0 / CC BY 3.0 DE",
+                },
             ],
         }
     )

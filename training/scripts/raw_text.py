@@ -1,6 +1,6 @@
 """Collect unannotated German text from ../shared/data for training static vectors (one sentence a line).
 
-Usage: python scripts/raw_text.py SHARED_DATA_DIR OUT.txt
+Usage: python scripts/raw_text.py SHARED_DATA_DIR OUT.txt   (also writes OUT.jsonl for spacy pretrain)
 
 Sources (token columns only, labels ignored): GermEval 2014 *train* (not dev/test), the German LER court
 decisions minus every sentence of its official dev and test splits, MobIE train, and the texts of the
@@ -10,6 +10,7 @@ sentence the models are scored on.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -73,6 +74,13 @@ def main(data: str, out: str) -> None:
 
         emit("okfde_civic_blogs", civic())
     print(f"{out}: " + ", ".join(f"{k} {v} sentences" for k, v in counts.items()))
+    # the same lines as JSONL for `spacy pretrain` (spacy.JsonlCorpus reads {"text": ...} records)
+    jsonl = Path(out).with_suffix(".jsonl")
+    with open(out, encoding="utf-8") as src, jsonl.open("w", encoding="utf-8") as dest:
+        for line in src:
+            if line.strip():
+                dest.write(json.dumps({"text": line.strip()}, ensure_ascii=False) + "\n")
+    print(f"{jsonl}: the same sentences for spacy pretrain")
 
 
 if __name__ == "__main__":
