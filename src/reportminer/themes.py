@@ -296,14 +296,15 @@ class ThemeState:
         import pandas as pd
 
         n = len(self.components)
-        seeds = list(self.seed_keys) + [None] * (n - len(self.seed_keys))
-        merged = list(self.merged) + [False] * (n - len(self.merged))
-        rows = []
-        for c, row in enumerate(self.components):
-            for j in np.flatnonzero(row > 0):
-                rows.append((c, seeds[c], bool(merged[c]), self.keys[j], float(row[j])))
-        df = pd.DataFrame(rows, columns=["component", "seed_key", "merged", "term_key", "weight"])
-        df["component"] = df["component"].astype("int32")
+        seeds = np.array(list(self.seed_keys) + [None] * (n - len(self.seed_keys)), dtype=object)
+        merged = np.array(list(self.merged) + [False] * (n - len(self.merged)), dtype=bool)
+        comp, feat = np.nonzero(self.components > 0)
+        df = pd.DataFrame(
+            {
+                "component": comp.astype("int32"), "seed_key": seeds[comp], "merged": merged[comp],
+                "term_key": np.asarray(self.keys, dtype=object)[feat], "weight": self.components[comp, feat],
+            }
+        )  # fmt: skip
         df["base_docs"] = np.int64(self.base_docs)
         df["fingerprint"] = self.fingerprint
         return df
