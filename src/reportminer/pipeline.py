@@ -271,18 +271,18 @@ def build_tables(
         for n, m in enumerate(a.mentions, 1):
             mention_rows.append(
                 _MentionRow(
-                    f"{r.doc_id}-{n:04d}",
-                    r.doc_id,
-                    m.label,
-                    m.text,
-                    m.start_char,
-                    m.end_char,
-                    m.value,
-                    m.role,
-                    m.sentence,
-                    m.source,
-                    report_date,
-                    m.abbreviation,
+                    mention_id=f"{r.doc_id}-{n:04d}",
+                    doc_id=r.doc_id,
+                    label=m.label,
+                    text=m.text,
+                    start_char=m.start_char,
+                    end_char=m.end_char,
+                    value=m.value,
+                    role=m.role,
+                    sentence=m.sentence,
+                    source=m.source,
+                    report_date=report_date,
+                    abbreviation=m.abbreviation,
                 )
             )
 
@@ -340,10 +340,11 @@ class _MentionRow:
         "source", "report_date", "abbreviation", "entity_id",
     )  # fmt: skip
 
-    def __init__(self, *values: object) -> None:
-        for name, value in zip(self.__slots__, values, strict=False):
-            setattr(self, name, value)
-        self.entity_id = None
+    def __init__(self, **values: object) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values.pop(name, None))
+        if values:
+            raise TypeError(f"not a mention column: {', '.join(values)}")
 
     def __getitem__(self, key: str) -> object:
         return getattr(self, key)
