@@ -169,3 +169,24 @@ def test_compound_roles_and_line_breaks_stay_out_of_names():
     doc.ents = [doc.char_span(9, 22, label="PER", alignment_mode="expand")]
     [m] = extract_entities(doc)
     assert m.text == "Daniela Wolf" and doc.text[m.start_char : m.end_char] == "Daniela Wolf"
+
+
+def test_district_names_are_places_when_the_model_misses_them():
+    """A one-word district name from the gazetteer becomes LOC where no entity covers it (a model may tag
+    only the first item of a district list); inside an organisation's name it stays part of the ORG."""
+    import spacy
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("reportminer_entity_rules")
+    doc = nlp("Die Präventionsschaffenden der Landkreise Zwickau und Vogtlandkreis trafen sich im Landkreis.")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Vogtlandkreis", "LOC")]
+    doc = nlp("Vertreter des Landratsamtes Vogtlandkreis und des Erzgebirgskreises kamen.")
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Landratsamtes Vogtlandkreis", "ORG"),
+        ("Erzgebirgskreises", "LOC"),
+    ]
+    # a model that calls the district alone MISC (as a pretrained variant of the bundled model did)
+    doc = nlp.make_doc("Die Präventionsschaffenden der Landkreise Zwickau und Vogtlandkreis trafen sich.")
+    doc.ents = [Span(doc, 4, 5, label="LOC"), Span(doc, 6, 7, label="MISC")]
+    doc = nlp.get_pipe("reportminer_entity_rules")(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Zwickau", "LOC"), ("Vogtlandkreis", "LOC")]

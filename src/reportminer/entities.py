@@ -638,7 +638,7 @@ class EntityRules:
             found += self.association_matcher(doc)
         matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in found]
         if not matches:
-            return doc
+            return _add_district_names(doc)
         matches = filter_spans(matches)
         taken = set()
         for span in matches:
@@ -653,7 +653,34 @@ class EntityRules:
             if rest and rest == list(range(rest[0], ent.end)) and doc[rest[0]].is_title:
                 kept.append(Span(doc, rest[0], ent.end, label=ent.label_))
         doc.ents = filter_spans(kept + matches)
-        return doc
+        return _add_district_names(doc)
+
+
+#: one-word district names: "Vogtlandkreis", "Erzgebirgskreises", "Rhein-Sieg-Kreis"
+_KREIS_WORD = re.compile(r"^[A-ZÄÖÜ][\w-]*[kK]reis(es|e)?$")
+
+
+def _add_district_names(doc: Doc) -> Doc:
+    """One-word German district names (gazetteer-checked) are places: tagged LOC where no entity covers them,
+    relabelled LOC where the model gave the word alone another label. The model may tag only the first item
+    of "der Landkreise Zwickau und Vogtlandkreis", or call the second MISC; inside a longer name
+    ("Landratsamt Vogtlandkreis") the word stays part of it."""
+    from reportminer.places import is_district_name
+
+    def district(token) -> bool:
+        return bool(_KREIS_WORD.match(token.text)) and is_district_name(token.text)
+
+    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    changed = False
+    ents = []
+    for ent in doc.ents:
+        if len(ent) == 1 and ent.label_ != "LOC" and district(ent[0]):
+            ent, changed = Span(doc, ent.start, ent.end, label="LOC"), True
+        ents.append(ent)
+    extra = [Span(doc, t.i, t.i + 1, label="LOC") for t in doc if t.i not in covered and district(t)]
+    if extra or changed:
+        doc.ents = sorted([*ents, *extra], key=lambda span: span.start)
+    return doc
 
 
 @Language.factory("reportminer_entity_rules")

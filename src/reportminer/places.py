@@ -374,6 +374,11 @@ def _district_by_display(text: str, hints: _Hints = _NO_HINTS) -> _District | No
     return None
 
 
+def is_district_name(text: str) -> bool:
+    """Whether ``text`` names a German district by itself ("Vogtlandkreis", "Erzgebirgskreises")."""
+    return _district_by_display(text) is not None
+
+
 def _resolve_district(text: str, hints: _Hints = _NO_HINTS) -> _District | None:
     """Districts only: a display name, or a district head ("Landkreises", "LK", "Kreis") and a district name."""
     d = _district_by_display(text, hints)
