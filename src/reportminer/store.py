@@ -178,12 +178,19 @@ def read_previous_table(out_dir: Path, name: str) -> pd.DataFrame | None:
     """Table ``name`` of the run an output folder holds now, or ``None`` when there is none or it cannot be
     read (what the next run builds on, e.g. the previous themes whose ids it keeps)."""
     path = Path(out_dir) / "parquet" / f"{name}.parquet"
+    return _read_optional(path, "starting afresh", TABLES[name].conform)
+
+
+def _read_optional(path: Path, otherwise: str, convert=lambda df: df) -> pd.DataFrame | None:
+    """A Parquet file the next run builds on, passed through ``convert``: None when absent, and when it
+    cannot be read or converted (with a warning that says what happens ``otherwise``): such a file only
+    costs continuity with the previous run."""
     if not path.exists():
         return None
     try:
-        return TABLES[name].conform(pd.read_parquet(path))
-    except Exception as exc:  # a damaged file only costs continuity with the previous run
-        log.warning("cannot read %s (%s); starting afresh", path, exc)
+        return convert(pd.read_parquet(path))
+    except Exception as exc:
+        log.warning("cannot read %s (%s); %s", path, exc, otherwise)
         return None
 
 
@@ -196,14 +203,7 @@ THEME_STATE_KEY = "theme_state"
 
 def read_theme_state(out_dir: Path) -> pd.DataFrame | None:
     """The stored theme state of ``out_dir`` (None when absent or unreadable: themes are then fitted afresh)."""
-    path = Path(out_dir) / THEME_STATE
-    if not path.exists():
-        return None
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # only costs continuity: the theme model starts afresh
-        log.warning("cannot read %s (%s); themes are fitted afresh", path, exc)
-        return None
+    return _read_optional(Path(out_dir) / THEME_STATE, "themes are fitted afresh")
 
 
 BUILD_MARKER = Path("cache") / "build.json"

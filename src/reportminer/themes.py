@@ -486,6 +486,11 @@ def npmi_coherence(top_terms: list[list[str]], docs: list[list[str]], *, top_n: 
     return float(np.mean(scores)) if scores else float("nan")
 
 
+def _init_floor(V) -> float:
+    """Smallest value of a custom NMF start: a tenth of ``V``'s mean, so no start weight is exactly zero."""
+    return float(V.sum()) / (V.shape[0] * V.shape[1]) * 0.1 or 1e-6
+
+
 def _top_indices(components: np.ndarray, n: int) -> list[list[int]]:
     return [list(np.argsort(-row, kind="stable")[:n]) for row in components]
 
@@ -656,7 +661,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         slot = dict(zip(cols.tolist(), rows.tolist(), strict=True))
         order = [slot[i] for i in range(n_seeds)] + [r for r in range(k) if r not in set(rows.tolist())]
         W, H = W[:, order].copy(), H[order].copy()
-        eps = float(V.sum()) / (V.shape[0] * V.shape[1]) * 0.1 or 1e-6
+        eps = _init_floor(V)
         for i in range(n_seeds):
             h = S[i] / np.linalg.norm(S[i]) * max(float(np.linalg.norm(H[i])), 1e-3)
             w = np.asarray(V @ h).ravel() / float(h @ h)
@@ -760,7 +765,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         W, _, _ = non_negative_factorization(
             V, H=H, n_components=len(H), init="custom", update_H=False, solver="cd", max_iter=200
         )
-        eps = float(V.sum()) / (V.shape[0] * V.shape[1]) * 0.1 or 1e-6
+        eps = _init_floor(V)
         W = np.maximum(W, eps).astype(V.dtype)
         return self._make_nmf(len(H), self.random_state, "custom").fit(V, W=W, H=np.maximum(H, 0.0))
 
@@ -849,13 +854,11 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         self._previous_seeds = list(previous.seed_keys) if H0 is not None else []
         self._previous_merged = list(previous.merged) if H0 is not None else []
         fingerprint = self._fingerprint(keys)
-        if H0 is not None and previous.fingerprint == fingerprint:
-            k = len(H0)  # the same input as the previous fit: its solution stands (an idempotent rebuild)
-            self.nmf_ = self._fitted_nmf(V, H0)
-            self.base_docs_ = int(previous.base_docs)
-        elif H0 is not None:
+        if H0 is not None:
             k = len(H0)
-            self.nmf_ = self._fit_warm(V, H0)
+            # the same input as the previous fit: its solution stands as it is (an idempotent rebuild)
+            same = previous.fingerprint == fingerprint
+            self.nmf_ = self._fitted_nmf(V, H0) if same else self._fit_warm(V, H0)
             self.base_docs_ = int(previous.base_docs)
         else:
             if self.n_themes == "auto":
@@ -984,7 +987,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             # the share needed to name a new one (hysteresis: a theme does not flip names on small changes)
             prefer = np.zeros_like(share)
             seed_index = {s.key: j for j, s in enumerate(self.seeds_)}
-            for i, key in enumerate(getattr(self, "_previous_seeds", [])[: len(H)]):
+            for i, key in enumerate(self._previous_seeds[: len(H)]):
                 if key in seed_index and share[i, seed_index[key]] >= _SEED_MIN_SHARE / 2:
                     prefer[i, seed_index[key]] = 1.0
                     share[i, seed_index[key]] = max(share[i, seed_index[key]], _SEED_MIN_SHARE)
