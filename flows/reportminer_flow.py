@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -47,11 +46,12 @@ def analyse_batch(reports: list[Report], model: str | None) -> tuple[list[Analys
 
 @task(name="build-tables", cache_policy=NO_CACHE)
 def build_tables(
-    analysed, errors, run, *, previous_themes=None, previous_state=None
-) -> dict[str, pd.DataFrame]:
+    analysed, errors, run, *, previous_themes=None, previous_state=None, spool_dir=None
+) -> store.BuiltTables:
     return pipeline.build_tables(
-        analysed, errors, run, previous_themes=previous_themes, previous_state=previous_state
-    )
+        analysed, errors, run, previous_themes=previous_themes, previous_state=previous_state,
+        spool_dir=spool_dir,
+    )  # fmt: skip
 
 
 def _retry_unless_output_error(task, task_run, state) -> bool:
@@ -69,7 +69,7 @@ def _retry_unless_output_error(task, task_run, state) -> bool:
     name="write-outputs", retries=2, retry_delay_seconds=2, retry_condition_fn=_retry_unless_output_error,
     cache_policy=NO_CACHE,
 )  # fmt: skip
-def write_outputs(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, pd.DataFrame]:
+def write_outputs(tables: store.BuiltTables, out: Path) -> store.StoredTables:
     return store.write_tables(tables, out)
 
 

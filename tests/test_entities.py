@@ -121,7 +121,7 @@ def test_introduced_abbreviation_joins_its_full_name(nlp):
     entities = tables["entities"].set_index("name")
     ssg = entities.loc["Sächsischer Städte- und Gemeindetag"]
     assert "SSG" in ssg["aliases"]
-    mentions = tables["mentions"]
+    mentions = tables.frame("mentions")
     # "Der SSG berät …" in the same report is found from the introduction, whatever the model tagged
     ssg_mentions = mentions[(mentions["text"] == "SSG") & (mentions["doc_id"] == "a")]
     assert len(ssg_mentions) >= 1 and (ssg_mentions["entity_id"] == ssg["entity_id"]).all()

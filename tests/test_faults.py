@@ -77,6 +77,7 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(small_corpus, tmp_
     for name, df in expected.items():
         pd.testing.assert_frame_equal(df, got[name], obj=name)
     assert not list(out.rglob(".*.tmp")), "temporary files of killed runs are cleaned up"
+    assert not list(out.rglob(".build-*")), "so are the spooled tables of killed builds"
     runs = pd.read_parquet(out / "parquet" / "runs.parquet")
     assert runs["run_id"].is_unique
 
@@ -143,9 +144,15 @@ def _fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
         target = f".{list(TABLES)[-1]}.csv."  # the last table: every Parquet file is written by then
         real_to_csv = pd.DataFrame.to_csv
 
-        def to_csv(self, path=None, *args, **kwargs):
-            if path is not None and Path(path).name.startswith(target):
-                Path(path).write_text("doc_id,half a li", encoding="utf-8")
+        def to_csv(
+            self, path=None, *args, **kwargs
+        ):  # a path, or the open file of a table written in batches
+            name = Path(getattr(path, "name", path) or "").name
+            if path is not None and name.startswith(target):
+                if hasattr(path, "write"):
+                    path.write("doc_id,half a li")
+                else:
+                    Path(path).write_text("doc_id,half a li", encoding="utf-8")
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             return real_to_csv(self, path, *args, **kwargs)
 

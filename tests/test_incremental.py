@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sqlite3
 import time
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from reportminer import cache, pipeline
+from reportminer.errors import OutputError
 from reportminer.records import Report
 from reportminer.schema import TABLES
 
@@ -200,8 +202,21 @@ def test_cache_round_trip_and_damaged_entry(seed_analysis, tmp_path):
         assert got == seed_analysis
         assert entries.get(seed_analysis.report.sha256, "elsewhere.txt") is None
         assert entries.get(seed_analysis.report.sha256) == seed_analysis
+        assert entries.contains(seed_analysis.report.sha256, seed_analysis.report.path)
+        assert not entries.contains(seed_analysis.report.sha256, "elsewhere.txt")
+        # what the build reads: the run's reports in path order, from the cache or (not stored) from memory
+        other = dataclasses.replace(
+            seed_analysis, report=dataclasses.replace(seed_analysis.report, path="zz.txt")
+        )
+        run = [(seed_analysis.report.path, seed_analysis.report.sha256), ("zz.txt", other.report.sha256)]
+        view = cache.CachedReports(entries.path, "m", run, kept={"zz.txt": other})
+        assert len(view) == 2 and list(view) == [seed_analysis, other] and list(view) == list(view)
         entries._conn.execute("UPDATE analysed SET payload = x'00'")
+        entries._conn.commit()
         assert entries.get(seed_analysis.report.sha256) is None
+        assert not entries.contains(seed_analysis.report.sha256, seed_analysis.report.path)
+        with pytest.raises(OutputError, match="cannot be read.*--full"):
+            list(view)
 
 
 @pytest.mark.slow

@@ -468,7 +468,8 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
             }
         )
     entities.sort(key=lambda e: (-e["n_docs"], -e["n_mentions"], e["label"], e["name"]))
-    return entities, {i: entity_id(label, k) for i, (label, k) in keys.items()}
+    ids = {lk: entity_id(*lk) for lk in buckets}  # one id string per entity, not one per mention
+    return entities, {i: ids[lk] for i, lk in keys.items()}
 
 
 _FILLER_WORDS = {

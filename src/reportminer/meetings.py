@@ -154,7 +154,7 @@ def build_meetings(
                 "path": doc.path,
             }
         )  # fmt: skip
-    log.info("%d of %d reports describe a meeting", len(rows), len(documents))
+    log.debug("%d of %d reports describe a meeting", len(rows), len(documents))
     return TABLES["meetings"].conform(pd.DataFrame(rows))
 
 

@@ -8,11 +8,12 @@ becomes an :class:`ErrorRecord`, never a crashed run.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from reportminer import __version__
+from reportminer.cache import CachedReports
 from reportminer.dates import extract_dates, find_report_date
 from reportminer.entities import NAME_LABELS, SentenceIndex, extract_entities, merge_entities
 from reportminer.errors import InputError, ReportminerError
@@ -29,7 +31,7 @@ from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.meetings import build_meetings
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
 from reportminer.schema import TABLES
-from reportminer.store import THEME_STATE_KEY
+from reportminer.store import THEME_STATE_KEY, BuiltTables, StoredTables
 from reportminer.themes import (
     ThemeModel,
     ThemeState,
@@ -239,118 +241,174 @@ class RunInfo:
     n_analysed: int | None = None
 
 
+BUILD_BATCH = 500
+"""Reports whose rows the build makes and spools at a time (its second pass)."""
+
+
 def build_tables(
-    analysed: Sequence[AnalysedReport],
+    analysed: Iterable[AnalysedReport],
     errors: Sequence[ErrorRecord],
     run: RunInfo,
     *,
     random_state: int = 0,
     previous_themes: pd.DataFrame | None = None,
     previous_state: pd.DataFrame | None = None,
-) -> dict[str, pd.DataFrame]:
+    spool_dir: Path | None = None,
+) -> BuiltTables:
     """Corpus-level results (merged entities, themes) and every output table, conformed to the schema.
+
+    Two passes over ``analysed`` (a list, or :class:`reportminer.cache.CachedReports`, which reads the
+    reports from the cache on each pass), in path order. The first keeps only what the corpus-level results
+    need — each name mention's label, text, report and date for entity merging, each report's theme terms —
+    and computes them; the second makes the rows of :data:`BUILD_BATCH` reports at a time (documents,
+    mentions, paragraph themes, meetings) and appends them to :class:`reportminer.store.Spool` files in a
+    temporary folder under ``spool_dir``, so memory does not grow with the tables.
 
     ``previous_themes`` (the themes table of the previous run over the same output folder) keeps theme ids
     stable and feeds the ``theme_drift`` table; ``previous_state`` (that run's theme model state,
     :data:`reportminer.store.THEME_STATE`) lets the theme model continue from its solution (see
-    :func:`assign_themes`). Besides the schema's tables the result holds ``theme_state``, the state for the
-    next run, which :func:`reportminer.store.write_tables` stores beside the cache."""
-    analysed = sorted(analysed, key=lambda a: a.report.path)
-    documents, mention_rows = [], []
-    for a in analysed:
+    :func:`fit_themes`). Besides the schema's tables the result holds ``theme_state``, the state for the
+    next run, which :func:`reportminer.store.write_tables` stores beside the cache. Close the result
+    (``BuiltTables.close``) once it is written, to remove its spools.
+    """
+    from reportminer.store import BuiltTables, Spool, spool_folder
+
+    reports = _in_path_order(analysed)
+    # pass 1: the corpus-level results, from compact rows (one string object per distinct value)
+    pool: dict[str, str] = {}
+    merge_rows: list[_MergeRow] = []
+    term_lists: list[list[str]] = []
+    term_docs: list[str] = []
+    n_documents = n_mentions = 0
+    for a in reports:
         r = a.report
-        report_date = _iso(r.report_date)  # one string shared by the report's rows
-        documents.append(
-            {
-                "doc_id": r.doc_id, "path": r.path, "sha256": r.sha256, "format": r.format, "title": r.title,
-                "report_date": report_date, "report_date_source": r.report_date_source,
-                "encoding": r.encoding, "n_chars": len(r.text), "n_words": a.n_words,
-                "n_mentions": len(a.mentions), "text": r.text, "model": a.model, "run_id": run.run_id,
-            }
-        )  # fmt: skip
-        for n, m in enumerate(a.mentions, 1):
-            mention_rows.append(
-                _MentionRow(
-                    mention_id=f"{r.doc_id}-{n:04d}",
-                    doc_id=r.doc_id,
-                    label=m.label,
-                    text=m.text,
-                    start_char=m.start_char,
-                    end_char=m.end_char,
-                    value=m.value,
-                    role=m.role,
-                    sentence=m.sentence,
-                    source=m.source,
-                    report_date=report_date,
-                    abbreviation=m.abbreviation,
-                )
-            )
+        n_documents += 1
+        n_mentions += len(a.mentions)
+        report_date = _iso(r.report_date)
+        for m in a.mentions:
+            if m.label in NAME_LABELS:
+                merge_rows.append(
+                    _MergeRow(
+                        r.doc_id, pool.setdefault(m.label, m.label), pool.setdefault(m.text, m.text),
+                        None if m.value is None else pool.setdefault(m.value, m.value),
+                        None if m.role is None else pool.setdefault(m.role, m.role), report_date,
+                        m.abbreviation,
+                    )
+                )  # fmt: skip
+        if a.terms:
+            term_lists.append(a.terms)
+            term_docs.append(r.doc_id)
+    del pool
+    entities, assignment = merge_entities(merge_rows)
+    link_places(entities, merge_rows, assignment)
+    entity_of = [assignment[i] for i in range(len(merge_rows))]  # every name mention has an entity
+    del merge_rows, assignment
+    fitted = fit_themes(
+        term_lists, term_docs, random_state=random_state, previous_themes=previous_themes,
+        previous_state=previous_state,
+    )  # fmt: skip
+    del term_lists, term_docs
 
-    entities, assignment = merge_entities(mention_rows)
-    link_places(entities, mention_rows, assignment)
-    names = {e["entity_id"]: e["name"] for e in entities}
-    for i, row in enumerate(mention_rows):
-        if i in assignment:
-            row["entity_id"] = assignment[i]
-            row["value"] = names[assignment[i]]
-
-    # each list of row dicts goes as soon as its DataFrame holds the values: dicts and frames of a large
-    # corpus side by side would double the build's memory
-    n_documents, n_mentions = len(documents), len(mention_rows)
-    tables = {"documents": pd.DataFrame(documents)}
-    del documents
-    tables["mentions"] = pd.DataFrame(
-        {c: [getattr(r, c) for r in mention_rows] for c in _MentionRow.__slots__}
-    )
-    del mention_rows, assignment
-    themes, doc_themes, segment_themes, drift, state = assign_themes(
-        analysed, random_state=random_state, previous_themes=previous_themes, previous_state=previous_state
-    )
-    del analysed
-    error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
-    tables |= {
-        "entities": pd.DataFrame(entities),
-        "themes": pd.DataFrame(themes),
-        "doc_themes": pd.DataFrame(doc_themes),
-        "segment_themes": pd.DataFrame(segment_themes),
-        "theme_drift": pd.DataFrame([row | {"run_id": run.run_id} for row in drift]),
-        "errors": pd.DataFrame(error_rows),
+    small = {
+        "entities": TABLES["entities"].conform(pd.DataFrame(entities)),
+        "themes": TABLES["themes"].conform(pd.DataFrame(fitted.themes)),
+        "doc_themes": TABLES["doc_themes"].conform(pd.DataFrame(fitted.doc_themes)),
     }
-    tables["meetings"] = build_meetings(
-        tables["documents"], tables["mentions"], tables["entities"], tables["doc_themes"], tables["themes"]
-    )
-    tables["runs"] = run_row(
-        run, n_documents=n_documents, n_errors=len(errors), n_mentions=n_mentions,
-        n_entities=len(entities), n_themes=len(themes),
-    )  # fmt: skip
-    built = {
-        name: TABLES[name].conform(tables.pop(name)) for name in list(tables)
-    }  # raw frames go one by one
-    built[THEME_STATE_KEY] = state
-    return built
+    names = dict(zip(small["entities"]["entity_id"], small["entities"]["name"], strict=True))
+
+    # pass 2: the rows of each batch of reports, spooled
+    folder = spool_folder(spool_dir)
+    spools = {name: Spool(name, folder) for name in ("documents", "mentions", "segment_themes", "meetings")}
+    k = 0  # the next name mention's index in entity_of
+    for batch in _batched(reports, BUILD_BATCH):
+        documents, mentions = [], []
+        for b in batch:
+            r = b.report
+            report_date = _iso(r.report_date)
+            documents.append(
+                {
+                    "doc_id": r.doc_id, "path": r.path, "sha256": r.sha256, "format": r.format, "title": r.title,
+                    "report_date": report_date, "report_date_source": r.report_date_source,
+                    "encoding": r.encoding, "n_chars": len(r.text), "n_words": b.n_words,
+                    "n_mentions": len(b.mentions), "text": r.text, "model": b.model, "run_id": run.run_id,
+                }
+            )  # fmt: skip
+            for n, m in enumerate(b.mentions, 1):
+                entity = value = None
+                if m.label in NAME_LABELS:
+                    entity = entity_of[k]
+                    value = names[entity]
+                    k += 1
+                mentions.append(
+                    {
+                        "mention_id": f"{r.doc_id}-{n:04d}", "doc_id": r.doc_id, "label": m.label,
+                        "text": m.text, "start_char": m.start_char, "end_char": m.end_char,
+                        "value": value if entity else m.value, "entity_id": entity, "role": m.role,
+                        "sentence": m.sentence, "source": m.source,
+                    }
+                )  # fmt: skip
+        docs_df = TABLES["documents"].conform(pd.DataFrame(documents))
+        mentions_df = TABLES["mentions"].conform(pd.DataFrame(mentions))
+        del documents, mentions
+        ids = set(docs_df["doc_id"])
+        doc_themes = small["doc_themes"][small["doc_themes"]["doc_id"].isin(ids)]
+        spools["meetings"].append(
+            build_meetings(docs_df, mentions_df, small["entities"], doc_themes, small["themes"])
+        )
+        spools["documents"].append(docs_df)
+        spools["mentions"].append(mentions_df)
+        spools["segment_themes"].append(fitted.segment_rows(batch))
+    for spool in spools.values():
+        spool.close()
+    log.info("%d of %d reports describe a meeting", len(spools["meetings"]), n_documents)
+
+    error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
+    tables = {
+        **spools,
+        **small,
+        "theme_drift": TABLES["theme_drift"].conform(
+            pd.DataFrame([row | {"run_id": run.run_id} for row in fitted.drift])
+        ),
+        "errors": TABLES["errors"].conform(pd.DataFrame(error_rows)),
+        "runs": run_row(
+            run,
+            n_documents=n_documents,
+            n_errors=len(errors),
+            n_mentions=n_mentions,
+            n_entities=len(entities),
+            n_themes=len(fitted.themes),
+        ),  # fmt: skip
+        THEME_STATE_KEY: fitted.state,
+    }
+    return BuiltTables(tables, folder)
 
 
-class _MentionRow:
-    """One mention row while the tables are built, read and written like a dict (``row["label"]``,
-    ``row.get("value")``) by entity merging and place linking. Slots, not a dict: a dict per mention takes
-    four times the memory, and a large corpus has hundreds of thousands of mentions."""
+def _in_path_order(analysed: Iterable[AnalysedReport]) -> Sequence[AnalysedReport] | CachedReports:
+    """The reports in path order, iterable more than once (a cache view is already in that order)."""
+    if isinstance(analysed, CachedReports):
+        return analysed
+    return sorted(analysed, key=lambda a: a.report.path)
 
-    __slots__ = (
-        "mention_id", "doc_id", "label", "text", "start_char", "end_char", "value", "role", "sentence",
-        "source", "report_date", "abbreviation", "entity_id",
-    )  # fmt: skip
 
-    def __init__(self, **values: object) -> None:
-        for name in self.__slots__:
-            setattr(self, name, values.pop(name, None))
-        if values:
-            raise TypeError(f"not a mention column: {', '.join(values)}")
+def _batched(items: Iterable, n: int) -> Iterator[list]:
+    """Lists of ``n`` consecutive items (the last one shorter), reading ``items`` lazily."""
+    it = iter(items)
+    while batch := list(itertools.islice(it, n)):
+        yield batch
+
+
+class _MergeRow:
+    """A name mention as entity merging and place linking read it (``row["label"]``, ``row.get("value")``).
+    Slots, not a dict: a large corpus has hundreds of thousands of name mentions."""
+
+    __slots__ = ("doc_id", "label", "text", "value", "role", "report_date", "abbreviation")
+
+    def __init__(self, doc_id, label, text, value, role, report_date, abbreviation) -> None:  # noqa: PLR0913
+        self.doc_id, self.label, self.text, self.value = doc_id, label, text, value
+        self.role, self.report_date, self.abbreviation = role, report_date, abbreviation
 
     def __getitem__(self, key: str) -> object:
         return getattr(self, key)
-
-    def __setitem__(self, key: str, value: object) -> None:
-        setattr(self, key, value)
 
     def get(self, key: str, default: object = None) -> object:
         return getattr(self, key, default)
@@ -395,34 +453,71 @@ def link_places(entities: list[dict], mention_rows: Sequence, assignment: dict[i
         )  # fmt: skip
 
 
-def assign_themes(
-    analysed: Sequence[AnalysedReport],
+@dataclass
+class FittedThemes:
+    """The theme model fitted on a corpus: the ``themes``, ``doc_themes`` and (without ``run_id``)
+    ``theme_drift`` rows, the model's state for the next run, and the paragraph rows of any report."""
+
+    themes: list[dict]
+    doc_themes: list[dict]
+    drift: list[dict]
+    state: pd.DataFrame | None
+    model: ThemeModel | None = None
+    theme_ids: list[int] = field(default_factory=list)
+
+    def segment_rows(self, analysed: Sequence[AnalysedReport]) -> list[dict]:
+        """``segment_themes`` rows of these reports: every paragraph's theme weights, in one transform.
+
+        Paragraphs are the blank-line-separated blocks of the report text; their terms
+        (``AnalysedReport.segments``) were taken from the analysed Doc, so nothing is tokenised here."""
+        if self.model is None:
+            return []
+        with_segments = [a for a in analysed if a.terms and a.segments]
+        all_segments = [seg for a in with_segments for seg in a.segments]
+        if not all_segments:
+            return []
+        weights = self.model.transform(all_segments)
+        rows: list[dict] = []
+        pos = 0
+        for a in with_segments:
+            spans = paragraph_spans(a.report.text)
+            part = weights[pos : pos + len(a.segments)]
+            pos += len(a.segments)
+            for n, ((start, end), row) in enumerate(zip(spans, part, strict=True), 1):
+                rows.extend(
+                    _theme_rows(
+                        row, self.theme_ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end
+                    )
+                )
+        return rows
+
+
+def fit_themes(
+    term_lists: Sequence[Sequence[str]],
+    doc_ids: Sequence[str],
     *,
     random_state: int = 0,
     seed_themes="default",
     previous_themes: pd.DataFrame | None = None,
     previous_state: pd.DataFrame | None = None,
-) -> tuple[list[dict], list[dict], list[dict], list[dict], pd.DataFrame | None]:
-    """Fit the theme model on the reports' terms: theme rows, each report's and each paragraph's weights,
-    the drift rows (``theme_drift`` without ``run_id``) and the model's state for the next run.
+) -> FittedThemes:
+    """Fit the theme model on the reports' terms (``term_lists[i]`` of report ``doc_ids[i]``; reports
+    without terms left out): theme rows, each report's weights, the drift rows and the model's state.
 
-    Paragraphs are the blank-line-separated blocks of the report text; their terms
-    (``AnalysedReport.segments``) were taken from the analysed Doc, so nothing is tokenised here. With
-    ``previous_themes`` (the previous run's themes table) a theme that continues an old one keeps its
+    With ``previous_themes`` (the previous run's themes table) a theme that continues an old one keeps its
     ``theme_id``, key and label (:func:`reportminer.themes.match_themes`); the drift rows say which themes
     are new, grown, shrunk, stable or faded (:func:`reportminer.themes.theme_drift`). With
     ``previous_state`` (:meth:`ThemeState.to_frame` of the previous run's model) the model continues the
     previous solution, so reports keep their themes when others are added (``ThemeModel.fit(previous=…)``).
     """
-    usable = [a for a in analysed if a.terms]
-    if len(usable) < 2:
-        return [], [], [], theme_drift([], previous_themes), None
+    if len(term_lists) < 2:
+        return FittedThemes([], [], theme_drift([], previous_themes), None)
     model = ThemeModel(n_themes="auto", random_state=random_state, seed_themes=seed_themes)
-    model.fit([a.terms for a in usable], previous=ThemeState.from_frame(previous_state))
+    model.fit(term_lists, previous=ThemeState.from_frame(previous_state))
     found = match_themes(model.themes_, previous_themes)
     ids = [t.theme_id for t in found]
-    weights = model.transform([a.terms for a in usable])
-    themes, doc_themes, segment_themes = [], [], []
+    weights = model.transform(term_lists)
+    themes, doc_themes = [], []
     strongest = weights.argmax(axis=1) if weights.size else []
     total = float(weights.sum()) or 1.0
     for j, theme in enumerate(found):
@@ -434,23 +529,10 @@ def assign_themes(
                 "seed": theme.seed,
             }
         )  # fmt: skip
-    for a, row in zip(usable, weights, strict=True):
-        doc_themes.extend(_theme_rows(row, ids, doc_id=a.report.doc_id))
-    # every paragraph of every report in one transform (reports analysed without paragraph terms have none)
-    with_segments = [a for a in usable if a.segments]
-    all_segments = [seg for a in with_segments for seg in a.segments]
-    seg_weights = model.transform(all_segments) if all_segments else []
-    pos = 0
-    for a in with_segments:
-        spans = paragraph_spans(a.report.text)
-        rows = seg_weights[pos : pos + len(a.segments)]
-        pos += len(a.segments)
-        for n, ((start, end), row) in enumerate(zip(spans, rows, strict=True), 1):
-            segment_themes.extend(
-                _theme_rows(row, ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end)
-            )
+    for doc_id, row in zip(doc_ids, weights, strict=True):
+        doc_themes.extend(_theme_rows(row, ids, doc_id=doc_id))
     state = model.state_.to_frame() if model.state_ is not None else None
-    return themes, doc_themes, segment_themes, theme_drift(themes, previous_themes), state
+    return FittedThemes(themes, doc_themes, theme_drift(themes, previous_themes), state, model, ids)
 
 
 def _theme_rows(row, theme_ids: Sequence[int], **keys) -> list[dict]:
@@ -490,18 +572,19 @@ class RunSummary:
     n_analysed: int | None = None
 
 
-def summarise(tables: dict[str, pd.DataFrame], out_dir: Path, errors: Sequence[ErrorRecord]) -> RunSummary:
+def summarise(tables: StoredTables, out_dir: Path, errors: Sequence[ErrorRecord]) -> RunSummary:
+    """The run's figures from the tables as written (counts and small tables only: nothing large is read)."""
     run = tables["runs"].iloc[-1]
-    mentions = tables["mentions"]
+    labels = tables.column("mentions", "label")
     return RunSummary(
         run_id=str(run["run_id"]),
         out_dir=Path(out_dir),
-        n_documents=len(tables["documents"]),
-        n_errors=len(tables["errors"]),
-        n_mentions=int(mentions["label"].isin(NAME_LABELS).sum()),
-        n_dates=int(mentions["label"].isin(["DATE", "TIME"]).sum()),
-        n_entities=len(tables["entities"]),
-        n_themes=len(tables["themes"]),
+        n_documents=tables.n_rows("documents"),
+        n_errors=tables.n_rows("errors"),
+        n_mentions=int(labels.isin(NAME_LABELS).sum()),
+        n_dates=int(labels.isin(["DATE", "TIME"]).sum()),
+        n_entities=tables.n_rows("entities"),
+        n_themes=tables.n_rows("themes"),
         seconds=float(run["seconds"]),
         model=str(run["model"]),
         errors=list(errors),
@@ -623,12 +706,14 @@ def run_pipeline(
     from reportminer.cache import AnalysisCache, model_identity, source_digest
     from reportminer.nlp import resolve_model
     from reportminer.store import (
+        BUILD_MARKER,
         check_writable,
         read_build_marker,
         read_document_hashes,
         read_previous_table,
         read_theme_state,
         remove_build_marker,
+        remove_stale_spools,
         write_build_marker,
     )
 
@@ -646,7 +731,10 @@ def run_pipeline(
     paths = list_reports(corpus)
     if progress:
         progress(0, len(paths))
-    analysed: list[AnalysedReport] = []
+    # the run's reports are kept in the cache, not in memory: path -> sha256 of each, and the few the cache
+    # could not store (a full disk) by path
+    current: dict[str, str] = {}
+    kept: dict[str, AnalysedReport] = {}
     errors: list[ErrorRecord] = []
     n_analysed = n_done = 0
     pending: deque = deque()  # (future of an analysis batch, number of paths it completes)
@@ -658,24 +746,29 @@ def run_pipeline(
         nonlocal n_done
         future, n_paths = pending.popleft()
         done, nlp_errors = future.result()
-        cache.put_many(done)
-        analysed.extend(done)
+        keep(done, stored=cache.put_many(done))
         errors.extend(nlp_errors)
         n_done += n_paths
         if progress:
             progress(n_done, len(paths))
 
+    def keep(done: Sequence[AnalysedReport], *, stored: bool) -> None:
+        for a in done:
+            current[a.report.path] = a.report.sha256
+            if not stored:
+                kept[a.report.path] = a
+
+    remove_stale_spools(out)
     with AnalysisCache.open(out, model_key) as cache:
         for i in range(0, len(paths), batch_size):
             batch = paths[i : i + batch_size]
             hits, misses = cached_reports(batch, corpus, cache, use_cache=not full)
-            analysed.extend(hits)
+            current.update(hits)
             to_analyse: list[Report] = []
             if misses:
                 reports, read_errors = steps.read(misses, corpus)
                 reused, to_analyse = reuse_analysis(reports, cache) if not full else ([], reports)
-                cache.put_many(reused)
-                analysed.extend(reused)
+                keep(reused, stored=cache.put_many(reused))
                 errors.extend(read_errors)
                 n_analysed += len(to_analyse)
             future = steps.start_analysis(to_analyse, worker_model) if to_analyse else _Finished(([], []))
@@ -683,7 +776,6 @@ def run_pipeline(
             while pending and (len(pending) >= steps.parallel or i + batch_size >= len(paths)):
                 collect()
         errors.sort(key=lambda e: (e.path, e.stage))  # the same order whichever batch finished first
-        current = {a.report.path: a.report.sha256 for a in analysed}
         run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
         run.n_analysed = n_analysed
         fingerprint = build_fingerprint(current, errors, model_key, f"{cache.code_version}+{source_digest()}")
@@ -695,15 +787,19 @@ def run_pipeline(
             remove_build_marker(out)  # a run killed while writing leaves no marker: the next one rebuilds
             t_build = time.perf_counter()
             log.info("read and analysed %d reports in %.1f s (%s)", len(paths), t_build - t0, _memory())
+            analysed = CachedReports(cache.path, model_key, current.items(), kept)
             tables = steps.build(
                 analysed, errors, run,
                 previous_themes=read_previous_table(out, "themes"), previous_state=read_theme_state(out),
+                spool_dir=out / BUILD_MARKER.parent,
             )  # fmt: skip
-            analysed.clear()  # the tables hold what is needed now; free the memory for writing them
-            t_write = time.perf_counter()
-            log.info("built the tables in %.1f s (%s)", t_write - t_build, _memory())
-            written = steps.write(tables, out)
-            log.info("wrote the tables in %.1f s (%s)", time.perf_counter() - t_write, _memory())
+            try:
+                t_write = time.perf_counter()
+                log.info("built the tables in %.1f s (%s)", t_write - t_build, _memory())
+                written = steps.write(tables, out)
+                log.info("wrote the tables in %.1f s (%s)", time.perf_counter() - t_write, _memory())
+            finally:
+                tables.close()
             write_build_marker(out, fingerprint)
         cache.prune(current)
     return summarise(written, out, errors)
@@ -720,35 +816,34 @@ def _memory() -> str:
     return f"RSS {mb.get('VmRSS', 0)} MB, peak {mb.get('VmHWM', 0)} MB"
 
 
-def record_unchanged_run(run: RunInfo, out: Path) -> dict[str, pd.DataFrame]:
+def record_unchanged_run(run: RunInfo, out: Path) -> StoredTables:
     """Record a run that found nothing changed: the stored tables stand, the run is added to ``runs``."""
-    from reportminer.store import append_runs, read_table
+    from reportminer.store import StoredTables, append_runs
 
-    names = ("documents", "mentions", "entities", "themes", "errors")
-    tables = {name: read_table(out, name) for name in names}
-    row = run_row(
-        run, n_documents=len(tables["documents"]), n_errors=len(tables["errors"]),
-        n_mentions=len(tables["mentions"]), n_entities=len(tables["entities"]), n_themes=len(tables["themes"]),
-    )  # fmt: skip
-    tables["runs"] = append_runs(row, out)
+    tables = StoredTables(out)
+    counts = {
+        f"n_{name}": tables.n_rows(name) for name in ("documents", "errors", "mentions", "entities", "themes")
+    }
+    append_runs(run_row(run, **counts), out)
     return tables
 
 
 def cached_reports(
     paths: Sequence[Path], root: Path, cache, *, use_cache: bool = True
-) -> tuple[list[AnalysedReport], list[Path]]:
-    """Split ``paths`` into analysed reports found in ``cache`` (same path and content) and files to read."""
+) -> tuple[list[tuple[str, str]], list[Path]]:
+    """Split ``paths`` into reports the ``cache`` holds (same path and content), as (path, sha256), and
+    files to read. The cached analyses are not decoded here: the build reads them when it needs them."""
     from reportminer.cache import file_sha256
 
-    hits: list[AnalysedReport] = []
+    hits: list[tuple[str, str]] = []
     misses: list[Path] = []
     for path in paths:
         sha = file_sha256(path) if use_cache else None
-        found = cache.get(sha, relative_name(path, root)) if sha else None
-        if found is None:
-            misses.append(path)
+        name = relative_name(path, root)
+        if sha and cache.contains(sha, name):
+            hits.append((name, sha))
         else:
-            hits.append(found)
+            misses.append(path)
     return hits, misses
 
 

@@ -19,7 +19,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -269,11 +269,151 @@ def append_runs(rows: pd.DataFrame, out_dir: Path) -> pd.DataFrame:
     return runs
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd.DataFrame]:
+class Spool:
+    """One output table written batch by batch to a temporary Parquet file and read back batch by batch.
+
+    The build appends the rows of each batch of reports (:meth:`append`); :func:`write_tables` then copies
+    the file as the table's Parquet file and streams its row groups into CSV and SQLite. Neither needs the
+    whole table in memory: what a large corpus's mentions or paragraphs take grows on disk, not in RAM.
+    """
+
+    def __init__(self, name: str, folder: tempfile.TemporaryDirectory) -> None:
+        self.name = name
+        self._folder = folder  # removed when the last spool in it (and the BuiltTables) is gone
+        self.path = Path(folder.name) / f"{name}.parquet"
+        self.schema = TABLES[name].arrow_schema()
+        self._writer: pq.ParquetWriter | None = None
+        self._rows = 0
+
+    def append(self, rows: pd.DataFrame | list[dict]) -> None:
+        """Add rows (a frame or row dicts; conformed to the table's schema) as one row group."""
+        df = TABLES[self.name].conform(pd.DataFrame(rows) if isinstance(rows, list) else rows)
+        if not len(df):
+            return
+        try:
+            arrow = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
+            if self._writer is None:  # the schema with pandas' metadata, as pq.write_table stores it
+                self._writer = pq.ParquetWriter(self.path, arrow.schema)
+            self._writer.write_table(arrow)
+        except OSError as exc:
+            raise self._error(exc) from exc
+        self._rows += len(df)
+
+    def close(self) -> None:
+        """Finish the file (an empty table is a file with the schema and no rows)."""
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            elif not self.path.exists():
+                empty = TABLES[self.name].conform(None)
+                pq.write_table(
+                    pa.Table.from_pandas(empty, schema=self.schema, preserve_index=False), self.path
+                )
+        except OSError as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: OSError) -> OutputError:
+        return write_error(self.path.parent, f"spooling the {self.name} table in", exc, unchanged=True)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def batches(self) -> Iterator[pd.DataFrame]:
+        """The rows, one conformed frame per appended batch."""
+        self.close()
+        parquet = pq.ParquetFile(self.path)
+        for i in range(parquet.num_row_groups):
+            yield TABLES[self.name].conform(parquet.read_row_group(i).to_pandas())
+
+    def frame(self) -> pd.DataFrame:
+        """The whole table in memory (for small corpora and tests)."""
+        return TABLES[self.name].conform(pd.concat(list(self.batches()) or [None], ignore_index=True))
+
+
+class BuiltTables(dict):
+    """What the build hands to :func:`write_tables`: the output tables by name, each a DataFrame or, for
+    the tables that grow with the corpus, a :class:`Spool` in a temporary folder that :meth:`close` (or
+    the garbage collector) removes. ``frame(name)`` gives either as a DataFrame."""
+
+    def __init__(self, tables: dict, folder: tempfile.TemporaryDirectory | None = None) -> None:
+        super().__init__(tables)
+        self._folder = folder
+
+    def frame(self, name: str) -> pd.DataFrame:
+        value = self[name]
+        return value.frame() if isinstance(value, Spool) else value
+
+    def close(self) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+
+
+def spool_folder(parent: Path | None = None) -> tempfile.TemporaryDirectory:
+    """A temporary folder for a build's spooled tables (``parent``: the output folder's cache, so a large
+    build's spools go to the disk that holds its outputs; stale ones of a killed run are removed by
+    :func:`remove_stale_spools`)."""
+    if parent is not None:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX, dir=parent)
+
+
+SPOOL_PREFIX = ".build-"
+
+
+def remove_stale_spools(out_dir: Path) -> None:
+    """Delete spool folders a killed run left in ``out_dir``'s cache folder."""
+    folder = Path(out_dir) / BUILD_MARKER.parent
+    if folder.is_dir():
+        for stale in folder.glob(f"{SPOOL_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _batches(table: pd.DataFrame | Spool | None, name: str) -> Iterator[pd.DataFrame]:
+    """A table's rows as conformed frames: the spool's batches, or the one frame (an empty one for None)."""
+    if isinstance(table, Spool):
+        yield from table.batches()
+    else:
+        yield TABLES[name].conform(table)
+
+
+class StoredTables(Mapping):
+    """The tables of an output folder by name, each read from its Parquet file when first asked for.
+
+    What :func:`write_tables` returns: a large corpus's tables are not held in memory after the write;
+    :meth:`n_rows` and :meth:`column` read what a summary needs without loading a whole table."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = Path(out_dir)
+        self._loaded: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = read_table(self.out_dir, name)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
+
+    def n_rows(self, name: str) -> int:
+        return pq.ParquetFile(self.out_dir / "parquet" / f"{name}.parquet").metadata.num_rows
+
+    def column(self, name: str, column: str) -> pd.Series:
+        path = self.out_dir / "parquet" / f"{name}.parquet"
+        return pq.read_table(path, columns=[column]).column(column).to_pandas()
+
+
+def write_tables(tables: dict[str, pd.DataFrame | Spool], out_dir: Path) -> StoredTables:
     """Write every table (conformed to the schema) to Parquet, CSV and SQLite; ``runs`` is appended.
 
-    All files are replaced together once every one is complete; when a write fails (a full disk: see
-    :func:`write_files`) the previous files stay as they were. Returns the tables as written.
+    A table is a DataFrame or a :class:`Spool`, whose rows are written batch by batch. All files are
+    replaced together once every one is complete; when a write fails (a full disk: see
+    :func:`write_files`) the previous files stay as they were. Returns the tables as written (read back
+    from the Parquet files on demand).
     """
     out_dir = Path(out_dir)
     check_writable(out_dir)
@@ -283,32 +423,45 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, pd
     new_runs = TABLES["runs"].conform(tables.get("runs"))
     history = history[~history["run_id"].isin(new_runs["run_id"])]
     tables["runs"] = pd.concat([history, new_runs], ignore_index=True) if len(history) else new_runs
-    written = {name: TABLES[name].conform(tables.get(name)) for name in TABLES}
     state = tables.get(THEME_STATE_KEY)
 
     def write(staged: StagedFiles) -> None:
-        for name, df in written.items():
-            arrow = pa.Table.from_pandas(df, schema=TABLES[name].arrow_schema(), preserve_index=False)
-            pq.write_table(arrow, staged.path(out_dir / "parquet" / f"{name}.parquet"))
-            df.to_csv(staged.path(out_dir / "csv" / f"{name}.csv"), index=False, encoding="utf-8")
-        write_sqlite(written, staged.path(out_dir / SQLITE_NAME))
+        for name in TABLES:
+            table = tables.get(name)
+            parquet = staged.path(out_dir / "parquet" / f"{name}.parquet")
+            if isinstance(table, Spool):
+                table.close()
+                shutil.copyfile(table.path, parquet)
+            else:
+                df = TABLES[name].conform(table)
+                pq.write_table(
+                    pa.Table.from_pandas(df, schema=TABLES[name].arrow_schema(), preserve_index=False),
+                    parquet,
+                )
+            with open(staged.path(out_dir / "csv" / f"{name}.csv"), "w", encoding="utf-8", newline="") as fh:
+                for n, batch in enumerate(_batches(table, name)):
+                    batch.to_csv(fh, index=False, header=n == 0)
+        write_sqlite(
+            {name: _batches(tables.get(name), name) for name in TABLES}, staged.path(out_dir / SQLITE_NAME)
+        )
         if state is not None:
             state.to_parquet(staged.path(out_dir / THEME_STATE), index=False)
 
     write_files(out_dir, "writing results to", write)
     if state is None:  # no themes this time: nothing for the next run to continue from
         (out_dir / THEME_STATE).unlink(missing_ok=True)
-    return written
+    return StoredTables(out_dir)
 
 
-def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Create a fresh SQLite database at ``path``: ``tables`` and their full-text indexes, one transaction.
+def write_sqlite(tables: dict[str, Iterable[pd.DataFrame]], path: Path) -> None:
+    """Create a fresh SQLite database at ``path``: ``tables`` (each an iterable of frames, conformed) and
+    their full-text indexes, one transaction.
 
     ``path`` is a temporary file that :func:`write_files` fsyncs and renames into place only once it is
     complete, so the build needs neither a journal on disk nor syncs of its own (a failed build is thrown
     away), and a page cache of 64 MiB keeps most index and FTS pages in memory (256 MiB was no faster at
     2,500 reports, and a large build fills it: up to 192 MiB more peak memory).
-    sqlite-utils creates the tables and indexes; the rows go in with one ``executemany`` per table, holding
+    sqlite-utils creates the tables and indexes; the rows go in with one ``executemany`` per batch, holding
     the values sqlite-utils' ``insert_all`` stored, without its per-value conversion (2 s instead of 14 s
     for 2,500 reports).
     """
@@ -322,18 +475,19 @@ def write_sqlite(tables: dict[str, pd.DataFrame], path: Path) -> None:
         conn.execute("PRAGMA cache_size = -65536")  # at most 64 MiB
         db = sqlite_utils.Database(conn)
         with conn:
-            for name, df in tables.items():
+            for name, batches in tables.items():
                 table = TABLES[name]
                 db[name].create(
                     {c.name: _py_type(c.type) for c in table.columns},
                     pk=table.primary_key[0] if len(table.primary_key) == 1 else (table.primary_key or None),
                 )
-                if len(df):
-                    cols = ", ".join(f"[{c}]" for c in table.column_names)
-                    marks = ", ".join("?" for _ in table.column_names)
-                    conn.executemany(
-                        f"INSERT INTO [{name}] ({cols}) VALUES ({marks})", _rows(df[table.column_names])
-                    )
+                cols = ", ".join(f"[{c}]" for c in table.column_names)
+                marks = ", ".join("?" for _ in table.column_names)
+                for df in batches:
+                    if len(df):
+                        conn.executemany(
+                            f"INSERT INTO [{name}] ({cols}) VALUES ({marks})", _rows(df[table.column_names])
+                        )
             for name, index_cols in (
                 ("mentions", ["doc_id"]),
                 ("mentions", ["entity_id"]),
