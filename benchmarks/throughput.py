@@ -109,6 +109,10 @@ def measure_reportminer(folder: Path, out: Path, batch_size: int) -> dict:
 def measure_flow(folder: Path, out: Path, batch_size: int, workers: int) -> dict:
     import os
 
+    # as the CLI runs it: one BLAS thread per process (the Dask workers inherit it; two workers with two
+    # BLAS threads each would share the 2 cores four ways)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
