@@ -121,7 +121,7 @@ def _inputs(corpus: Path) -> dict[str, bytes]:
 
 
 def _temp_files(out: Path) -> list[Path]:
-    return [p for p in out.rglob("*") if ".tmp" in p.name or p.name.startswith(".write-test-")]
+    return [p for p in out.rglob("*") if ".tmp" in p.name or p.name.startswith((".write-test-", ".build-"))]
 
 
 def _fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
@@ -157,6 +157,21 @@ def _fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
             return real_to_csv(self, path, *args, **kwargs)
 
         monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+    elif where == "spool":  # the build's spooled mentions, before any output file is written
+        real_writer = pq.ParquetWriter
+
+        class FullDisk(real_writer):
+            def write_table(self, table, *args, **kwargs):
+                if self.spool_path.endswith("mentions.parquet"):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                return super().write_table(table, *args, **kwargs)
+
+        def writer(where, schema, *args, **kwargs):
+            made = FullDisk(where, schema, *args, **kwargs)
+            made.spool_path = str(where)
+            return made
+
+        monkeypatch.setattr(pq, "ParquetWriter", writer)
     else:  # SQLite finds the disk full itself (SQLITE_FULL): its database is capped at 8 pages
         real_connect = sqlite3.connect
 
@@ -189,7 +204,7 @@ def grown_corpus(tmp_path_factory):
     return SimpleNamespace(a=a, b=b, out_a=out_a, clean=clean)
 
 
-@pytest.mark.parametrize("where", ["parquet", "csv", "sqlite"])
+@pytest.mark.parametrize("where", ["spool", "parquet", "csv", "sqlite"])
 def test_disk_full_while_writing_keeps_the_previous_results_and_the_next_run_completes(
     grown_corpus, tmp_path, monkeypatch, where
 ):
@@ -204,7 +219,12 @@ def test_disk_full_while_writing_keeps_the_previous_results_and_the_next_run_com
         with pytest.raises(OutputError) as failed:
             run_pipeline(grown_corpus.b, out)
     message = str(failed.value)
-    assert message.startswith(f"writing results to {out} failed: the disk is full"), message
+    what = (
+        f"spooling the mentions table in {out / 'cache'}/.build-"
+        if where == "spool"
+        else f"writing results to {out}"
+    )
+    assert message.startswith(what) and " failed: the disk is full" in message, message
     assert "free space" in message and "the previous results there are unchanged" in message
     assert "\n" not in message
     # all or nothing: not one file replaced (same bytes and inode), no half or temporary file left

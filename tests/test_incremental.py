@@ -215,8 +215,11 @@ def test_cache_round_trip_and_damaged_entry(seed_analysis, tmp_path):
         entries._conn.commit()
         assert entries.get(seed_analysis.report.sha256) is None
         assert not entries.contains(seed_analysis.report.sha256, seed_analysis.report.path)
-        with pytest.raises(OutputError, match="cannot be read.*--full"):
+        with pytest.raises(OutputError, match="cannot be read.*removed: run again"):
             list(view)
+        assert (
+            entries.get(seed_analysis.report.sha256) is None and len(entries) == 0
+        )  # the next run re-analyses
 
 
 @pytest.mark.slow
@@ -247,6 +250,37 @@ def test_a_write_cut_short_is_rebuilt_on_the_next_run(corpus, tmp_path):
     assert steps.analysed == [] and again.n_analysed == 0
     for name, df in _tables(out).items():
         pd.testing.assert_frame_equal(expected[name], df, obj=name)
+
+
+def test_a_build_in_many_batches_writes_the_tables_of_a_build_in_one(tmp_path, monkeypatch):
+    """The build's second pass makes the rows of ``BUILD_BATCH`` reports at a time: in batches of 3 (several
+    row groups per spooled table, CSV and SQLite written in parts, name mentions counted across batches)
+    every table equals a one-batch build, in Parquet, CSV and SQLite alike. Paragraph weights are
+    transformed per batch, so they may differ in the last decimal (the NMF solver stops on a tolerance
+    over the rows it is given)."""
+    one, parts = tmp_path / "one", tmp_path / "parts"
+    pipeline.run_pipeline(CORPUS, one, batch_size=32)
+    shutil.copytree(one / "cache", parts / "cache")  # the same analyses: only the build differs
+    (parts / "cache" / "build.json").unlink()
+    monkeypatch.setattr(pipeline, "BUILD_BATCH", 3)
+    summary = pipeline.run_pipeline(CORPUS, parts, batch_size=32)
+    assert summary.n_analysed == 0 and summary.n_documents == len(pipeline.list_reports(CORPUS)) > 3 * 4
+    expected, got = _tables(one), _tables(parts)
+    for name in COMPARED:
+        if name == "segment_themes":
+            keys = ["doc_id", "segment", "theme_id"]
+            both = expected[name].merge(got[name], on=keys, how="outer", suffixes=("", "_parts"))
+            assert (both["weight"].fillna(0) - both["weight_parts"].fillna(0)).abs().max() <= 0.002
+            assert (both["weight"].isna() | both["weight_parts"].isna()).mean() < 0.02
+        else:
+            pd.testing.assert_frame_equal(expected[name], got[name], obj=name)
+    with sqlite3.connect(parts / "reportminer.sqlite") as conn:
+        for name in ("documents", "mentions", "meetings", "segment_themes"):
+            csv = pd.read_csv(parts / "csv" / f"{name}.csv")
+            n_sql = conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            assert len(csv) == n_sql == len(got[name]), name
+            assert list(csv.columns) == TABLES[name].column_names
+    assert not list(parts.rglob(".build-*")), "the spools are removed once written"
 
 
 def test_changed_code_or_data_rebuilds_the_tables_without_analysing_again(corpus, tmp_path, monkeypatch):

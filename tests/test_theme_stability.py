@@ -13,7 +13,7 @@ from .test_themes import TEXTS
 
 
 def _run(term_lists: list[list[str]], previous: pd.DataFrame | None, state=None):
-    """One run as ``pipeline.assign_themes`` does it: rank-1 theme id per document, the themes table and
+    """One run as ``pipeline.fit_themes`` does it: rank-1 theme id per document, the themes table and
     the model's state for the next run."""
     model = ThemeModel(random_state=0).fit(term_lists, previous=state)
     themes = match_themes(model.themes_, previous)

@@ -313,11 +313,24 @@ class CachedReports:
                         "(another run on the same output folder?); run again"
                     )
                 try:
-                    yield from_json(row[0])
+                    analysed = from_json(row[0])
                 except (ValueError, TypeError, KeyError, zlib.error) as exc:
                     raise OutputError(
-                        f"the cached analysis of {path} in {self.cache_path} cannot be read ({exc}); run again "
-                        "with --full"
+                        f"the cached analysis of {path} in {self.cache_path} cannot be read ({exc}); "
+                        f"{self._forget(path, sha)}"
                     ) from exc
+                yield analysed
         finally:
             conn.close()
+
+    def _forget(self, path: str, sha256: str) -> str:
+        """Delete a damaged entry, so that the next run analyses the report again; what to do, as text."""
+        try:
+            with sqlite3.connect(self.cache_path) as conn:
+                conn.execute(
+                    "DELETE FROM analysed WHERE sha256 = ? AND model = ? AND code_version = ? AND path = ?",
+                    (sha256, self.model_key, self.code_version, path),
+                )
+        except sqlite3.Error:
+            return "run again with --full"
+        return "the entry is removed: run again to analyse the report anew"

@@ -31,7 +31,7 @@ from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.meetings import build_meetings
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
 from reportminer.schema import TABLES
-from reportminer.store import THEME_STATE_KEY, BuiltTables, StoredTables
+from reportminer.store import THEME_STATE_KEY, BuiltTables, Spool, SpoolFolder, StoredTables
 from reportminer.themes import (
     ThemeModel,
     ThemeState,
@@ -271,8 +271,6 @@ def build_tables(
     next run, which :func:`reportminer.store.write_tables` stores beside the cache. Close the result
     (``BuiltTables.close``) once it is written, to remove its spools.
     """
-    from reportminer.store import BuiltTables, Spool, spool_folder
-
     reports = _in_path_order(analysed)
     # pass 1: the corpus-level results, from compact rows (one string object per distinct value)
     pool: dict[str, str] = {}
@@ -316,10 +314,46 @@ def build_tables(
     }
     names = dict(zip(small["entities"]["entity_id"], small["entities"]["name"], strict=True))
 
-    # pass 2: the rows of each batch of reports, spooled
-    folder = spool_folder(spool_dir)
+    # pass 2: the rows of each batch of reports, spooled (a failed build removes its spools at once: on a
+    # full disk they would keep it full)
+    folder = SpoolFolder(spool_dir)
+    try:
+        spools = _spool_rows(reports, folder, run, entity_of, names, small, fitted)
+    except BaseException:
+        folder.cleanup()
+        raise
+    log.info("%d of %d reports describe a meeting", len(spools["meetings"]), n_documents)
+
+    error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
+    tables = {
+        **spools,
+        **small,
+        "theme_drift": TABLES["theme_drift"].conform(
+            pd.DataFrame([row | {"run_id": run.run_id} for row in fitted.drift])
+        ),
+        "errors": TABLES["errors"].conform(pd.DataFrame(error_rows)),
+        "runs": run_row(
+            run,
+            n_documents=n_documents,
+            n_errors=len(errors),
+            n_mentions=n_mentions,
+            n_entities=len(entities),
+            n_themes=len(fitted.themes),
+        ),  # fmt: skip
+        THEME_STATE_KEY: fitted.state,
+    }
+    return BuiltTables(tables, folder)
+
+
+def _spool_rows(
+    reports: Iterable[AnalysedReport], folder: SpoolFolder, run: RunInfo, entity_of: Sequence[str],
+    names: dict[str, str], small: dict[str, pd.DataFrame], fitted: FittedThemes,
+) -> dict[str, Spool]:  # fmt: skip
+    """The build's second pass: the documents, mentions, meetings and paragraph-theme rows of
+    :data:`BUILD_BATCH` reports at a time, appended to spools in ``folder``. ``entity_of[k]`` is the entity
+    of the k-th name mention of the corpus (in report and mention order, as the first pass counted them)."""
     spools = {name: Spool(name, folder) for name in ("documents", "mentions", "segment_themes", "meetings")}
-    k = 0  # the next name mention's index in entity_of
+    k = 0
     for batch in _batched(reports, BUILD_BATCH):
         documents, mentions = [], []
         for b in batch:
@@ -350,37 +384,18 @@ def build_tables(
         docs_df = TABLES["documents"].conform(pd.DataFrame(documents))
         mentions_df = TABLES["mentions"].conform(pd.DataFrame(mentions))
         del documents, mentions
-        ids = set(docs_df["doc_id"])
-        doc_themes = small["doc_themes"][small["doc_themes"]["doc_id"].isin(ids)]
+        doc_themes = small["doc_themes"][small["doc_themes"]["doc_id"].isin(set(docs_df["doc_id"]))]
         spools["meetings"].append(
             build_meetings(docs_df, mentions_df, small["entities"], doc_themes, small["themes"])
         )
         spools["documents"].append(docs_df)
         spools["mentions"].append(mentions_df)
         spools["segment_themes"].append(fitted.segment_rows(batch))
+    if k != len(entity_of):  # the reports changed between the passes: the rows would not match
+        raise ReportminerError(f"the build's passes saw {len(entity_of)} and {k} name mentions; run again")
     for spool in spools.values():
         spool.close()
-    log.info("%d of %d reports describe a meeting", len(spools["meetings"]), n_documents)
-
-    error_rows = [dataclasses.asdict(e) | {"run_id": run.run_id} for e in errors]
-    tables = {
-        **spools,
-        **small,
-        "theme_drift": TABLES["theme_drift"].conform(
-            pd.DataFrame([row | {"run_id": run.run_id} for row in fitted.drift])
-        ),
-        "errors": TABLES["errors"].conform(pd.DataFrame(error_rows)),
-        "runs": run_row(
-            run,
-            n_documents=n_documents,
-            n_errors=len(errors),
-            n_mentions=n_mentions,
-            n_entities=len(entities),
-            n_themes=len(fitted.themes),
-        ),  # fmt: skip
-        THEME_STATE_KEY: fitted.state,
-    }
-    return BuiltTables(tables, folder)
+    return spools
 
 
 def _in_path_order(analysed: Iterable[AnalysedReport]) -> Sequence[AnalysedReport] | CachedReports:
@@ -818,7 +833,7 @@ def _memory() -> str:
 
 def record_unchanged_run(run: RunInfo, out: Path) -> StoredTables:
     """Record a run that found nothing changed: the stored tables stand, the run is added to ``runs``."""
-    from reportminer.store import StoredTables, append_runs
+    from reportminer.store import append_runs
 
     tables = StoredTables(out)
     counts = {

@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -277,7 +278,7 @@ class Spool:
     whole table in memory: what a large corpus's mentions or paragraphs take grows on disk, not in RAM.
     """
 
-    def __init__(self, name: str, folder: tempfile.TemporaryDirectory) -> None:
+    def __init__(self, name: str, folder: SpoolFolder) -> None:
         self.name = name
         self._folder = folder  # removed when the last spool in it (and the BuiltTables) is gone
         self.path = Path(folder.name) / f"{name}.parquet"
@@ -321,9 +322,9 @@ class Spool:
     def batches(self) -> Iterator[pd.DataFrame]:
         """The rows, one conformed frame per appended batch."""
         self.close()
-        parquet = pq.ParquetFile(self.path)
-        for i in range(parquet.num_row_groups):
-            yield TABLES[self.name].conform(parquet.read_row_group(i).to_pandas())
+        with pq.ParquetFile(self.path) as parquet:
+            for i in range(parquet.num_row_groups):
+                yield TABLES[self.name].conform(parquet.read_row_group(i).to_pandas())
 
     def frame(self) -> pd.DataFrame:
         """The whole table in memory (for small corpora and tests)."""
@@ -335,7 +336,7 @@ class BuiltTables(dict):
     the tables that grow with the corpus, a :class:`Spool` in a temporary folder that :meth:`close` (or
     the garbage collector) removes. ``frame(name)`` gives either as a DataFrame."""
 
-    def __init__(self, tables: dict, folder: tempfile.TemporaryDirectory | None = None) -> None:
+    def __init__(self, tables: dict, folder: SpoolFolder | None = None) -> None:
         super().__init__(tables)
         self._folder = folder
 
@@ -348,24 +349,59 @@ class BuiltTables(dict):
             self._folder.cleanup()
 
 
-def spool_folder(parent: Path | None = None) -> tempfile.TemporaryDirectory:
-    """A temporary folder for a build's spooled tables (``parent``: the output folder's cache, so a large
-    build's spools go to the disk that holds its outputs; stale ones of a killed run are removed by
-    :func:`remove_stale_spools`)."""
-    if parent is not None:
-        Path(parent).mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX, dir=parent)
-
-
 SPOOL_PREFIX = ".build-"
 
 
-def remove_stale_spools(out_dir: Path) -> None:
-    """Delete spool folders a killed run left in ``out_dir``'s cache folder."""
+class SpoolFolder(tempfile.TemporaryDirectory):
+    """A temporary folder for a build's spooled tables, removed by :meth:`cleanup` or when garbage.
+
+    ``parent``: the output folder's cache, so a large build's spools go to the disk that holds its outputs
+    (not to a temporary folder that may live in RAM). While the folder exists its process holds a lock on
+    ``lock`` in it, so :func:`remove_stale_spools` removes only the folders of runs that were killed."""
+
+    def __init__(self, parent: Path | None = None) -> None:
+        if parent is not None:
+            Path(parent).mkdir(parents=True, exist_ok=True)
+        super().__init__(prefix=SPOOL_PREFIX, dir=parent)
+        self._lock = open(Path(self.name) / "lock", "w")  # noqa: SIM115 (held for the folder's lifetime)
+        _try_lock(self._lock)
+
+    def cleanup(self) -> None:
+        self._lock.close()
+        super().cleanup()
+
+
+def _try_lock(fh) -> bool:
+    """An exclusive lock on an open file, without waiting; True when taken (or locks are unavailable)."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock, and remove_stale_spools keeps recent folders
+        return True
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_spools(out_dir: Path, *, keep_unlocked_hours: float = 24.0) -> None:
+    """Delete the spool folders that killed runs left in ``out_dir``'s cache folder (a folder whose lock no
+    process holds; where locks are unavailable, one untouched for ``keep_unlocked_hours``)."""
+    import time
+
     folder = Path(out_dir) / BUILD_MARKER.parent
-    if folder.is_dir():
-        for stale in folder.glob(f"{SPOOL_PREFIX}*"):
-            shutil.rmtree(stale, ignore_errors=True)
+    if not folder.is_dir():
+        return
+    for spool in folder.glob(f"{SPOOL_PREFIX}*"):
+        try:
+            with open(spool / "lock", "a") as fh:
+                stale = _try_lock(fh)
+                if stale and "fcntl" not in sys.modules:
+                    stale = time.time() - spool.stat().st_mtime > keep_unlocked_hours * 3600
+        except OSError:  # no lock file: a folder cut short while it was being made
+            stale = True
+        if stale:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
 def _batches(table: pd.DataFrame | Spool | None, name: str) -> Iterator[pd.DataFrame]:
@@ -400,11 +436,10 @@ class StoredTables(Mapping):
         return len(TABLES)
 
     def n_rows(self, name: str) -> int:
-        return pq.ParquetFile(self.out_dir / "parquet" / f"{name}.parquet").metadata.num_rows
+        return pq.ParquetFile(table_path(self.out_dir, name)).metadata.num_rows
 
     def column(self, name: str, column: str) -> pd.Series:
-        path = self.out_dir / "parquet" / f"{name}.parquet"
-        return pq.read_table(path, columns=[column]).column(column).to_pandas()
+        return pq.read_table(table_path(self.out_dir, name), columns=[column]).column(column).to_pandas()
 
 
 def write_tables(tables: dict[str, pd.DataFrame | Spool], out_dir: Path) -> StoredTables:
@@ -431,7 +466,7 @@ def write_tables(tables: dict[str, pd.DataFrame | Spool], out_dir: Path) -> Stor
             parquet = staged.path(out_dir / "parquet" / f"{name}.parquet")
             if isinstance(table, Spool):
                 table.close()
-                shutil.copyfile(table.path, parquet)
+                _link_or_copy(table.path, parquet)
             else:
                 df = TABLES[name].conform(table)
                 pq.write_table(
@@ -451,6 +486,16 @@ def write_tables(tables: dict[str, pd.DataFrame | Spool], out_dir: Path) -> Stor
     if state is None:  # no themes this time: nothing for the next run to continue from
         (out_dir / THEME_STATE).unlink(missing_ok=True)
     return StoredTables(out_dir)
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    """``dest`` becomes a hard link to ``src`` (no second copy of a large table on the disk), or a copy
+    where the file system cannot link."""
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
 
 
 def write_sqlite(tables: dict[str, Iterable[pd.DataFrame]], path: Path) -> None:
@@ -548,9 +593,14 @@ def _py_type(logical: str) -> type:
 
 def read_table(out_dir: Path, name: str) -> pd.DataFrame:
     """One output table from an output folder's Parquet files."""
+    return TABLES[name].conform(pd.read_parquet(table_path(out_dir, name)))
+
+
+def table_path(out_dir: Path, name: str) -> Path:
+    """The Parquet file of output table ``name`` in ``out_dir``; an :class:`OutputError` when there is none."""
     if name not in TABLES:
         raise OutputError(f"unknown table {name!r}; tables are: {', '.join(TABLES)}")
     path = Path(out_dir) / "parquet" / f"{name}.parquet"
     if not path.exists():
         raise OutputError(f"{path} not found; run `reportminer run` first to create the outputs")
-    return TABLES[name].conform(pd.read_parquet(path))
+    return path
