@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+from spacy.attrs import IDX, LENGTH, ORTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
@@ -162,9 +164,17 @@ class SentenceIndex:
 
     def __init__(self, doc: Doc):
         self.text = doc.text
-        bounds = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation("SENT_START") else []
-        self.starts = [start for start, _ in bounds]
-        self.ends = [end for _, end in bounds]
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        if doc.has_annotation("SENT_START") and len(doc):
+            # from spaCy's token arrays, as Doc.sents gives them (a Span per sentence costs more)
+            cols = doc.to_array([SENT_START, IDX, LENGTH])
+            first = np.flatnonzero(cols[:, 0] == 1)
+            if not len(first) or first[0] != 0:  # the first token always starts a sentence
+                first = np.concatenate([[0], first])
+            last = np.concatenate([first[1:], [len(doc)]]) - 1
+            self.starts = cols[first, 1].tolist()
+            self.ends = (cols[last, 1] + cols[last, 2]).tolist()
         self._texts: dict[int, str] = {}
 
     def text_at(self, char: int) -> str:
@@ -666,22 +676,37 @@ def _add_district_names(doc: Doc) -> Doc:
     relabelled LOC where the model gave the word alone another label. The model may tag only the first item
     of "der Landkreise Zwickau und Vogtlandkreis", or call the second MISC; inside a longer name
     ("Landratsamt Vogtlandkreis") the word stays part of it."""
-    from reportminer.places import is_district_name
-
-    def district(token) -> bool:
-        return bool(_KREIS_WORD.match(token.text)) and is_district_name(token.text)
-
+    found = _district_tokens(doc)
+    if not found:
+        return doc
     covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     changed = False
     ents = []
     for ent in doc.ents:
-        if len(ent) == 1 and ent.label_ != "LOC" and district(ent[0]):
+        if len(ent) == 1 and ent.label_ != "LOC" and ent.start in found:
             ent, changed = Span(doc, ent.start, ent.end, label="LOC"), True
         ents.append(ent)
-    extra = [Span(doc, t.i, t.i + 1, label="LOC") for t in doc if t.i not in covered and district(t)]
+    extra = [Span(doc, i, i + 1, label="LOC") for i in sorted(found - covered)]
     if extra or changed:
         doc.ents = sorted([*ents, *extra], key=lambda span: span.start)
     return doc
+
+
+def _district_tokens(doc: Doc) -> set[int]:
+    """Indices of the tokens that are one-word district names. Each distinct word of the Doc is checked once,
+    from spaCy's token array (no Token object per token): most reports have none."""
+    from reportminer.places import is_district_name
+
+    orths = doc.to_array(ORTH)
+    strings = doc.vocab.strings
+    hits = []
+    for orth in np.unique(orths).tolist():
+        text = strings[orth]
+        if text.endswith(("reis", "reise", "reises")) and _KREIS_WORD.match(text) and is_district_name(text):
+            hits.append(orth)
+    if not hits:
+        return set()
+    return set(np.flatnonzero(np.isin(orths, hits)).tolist())
 
 
 @Language.factory("reportminer_entity_rules")
