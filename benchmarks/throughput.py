@@ -150,7 +150,8 @@ def main() -> None:
     ap.add_argument(
         "--raw-from", type=Path, default=None,
         help="take the raw nlp.pipe figures from the JSON line of an earlier run with the same --docs "
-        "(the corpus is built the same way each time); saves re-measuring spaCy after a reportminer change",
+        "(the corpus is built the same way each time); saves re-measuring spaCy after a reportminer change. "
+        "Use a run of the same day: this VM's speed moves by several percent between days",
     )  # fmt: skip
     ap.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
