@@ -116,71 +116,9 @@ def content_terms(doc) -> list[str]:
 def _token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
     """The work of :func:`content_terms`: each token's term (None for tokens that are none) and the
     bigrams as ``(index of their first token, "adjective noun")``."""
-    if doc.has_annotation("POS"):
-        return _tagged_token_terms(doc)
-    return _untagged_token_terms(doc)
-
-
-def _tagged_token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
-    """:func:`_token_terms` of a Doc with POS tags, from spaCy's token arrays: a word's term depends only on
-    its text, tag and lemma, so each distinct (text, tag, lemma) is judged once per Doc (no Token object
-    per token)."""
-    from spacy.attrs import LEMMA, LOWER, ORTH, POS
-    from spacy.symbols import IDS
-
     stop = stopwords()
     has_lemma = doc.has_annotation("LEMMA")
-    content = {IDS[p] for p in _CONTENT_POS}
-    adj, noun = IDS["ADJ"], IDS["NOUN"]
-    strings, vocab = doc.vocab.strings, doc.vocab
-    rows = doc.to_array([ORTH, POS, LEMMA, LOWER]).tolist() if len(doc) else []
-    in_ent = [False] * len(doc)
-    for ent in doc.ents:
-        in_ent[ent.start : ent.end] = [True] * len(ent)
-
-    def judge(orth: int, pos: int, lemma: int) -> str | None:
-        if pos not in content:
-            return None
-        text = strings[orth]
-        lex = vocab[orth]
-        if len(text) < 3 or lex.is_punct or lex.like_num or lex.is_space:
-            return None
-        if lex.like_url or lex.like_email or _URL_RE.search(text) or not _WORD_RE.match(text):
-            return None
-        lower = text.lower()
-        if lower in stop:
-            return None
-        lemma_text = strings[lemma] if has_lemma and lemma else ""
-        term = lemma_text.lower() if lemma_text else lower
-        if len(term) < 3 or term in stop:
-            return None
-        return sys.intern(term)  # one copy of each term for the whole corpus
-
-    judged: dict[tuple[int, int, int], str | None] = {}
-    terms: list[str | None] = [None] * len(doc)
-    for i, (orth, pos, lemma, _) in enumerate(rows):
-        if in_ent[i]:
-            continue
-        key = (orth, pos, lemma)
-        if key in judged:
-            terms[i] = judged[key]
-        else:
-            terms[i] = judged[key] = judge(orth, pos, lemma)
-
-    bigrams: list[tuple[int, str]] = []
-    for i in range(len(rows) - 1):
-        lt, rt = terms[i], terms[i + 1]
-        if lt is None or rt is None or rows[i][1] != adj or rows[i + 1][1] != noun:
-            continue
-        left = _normalise_adjective(strings[rows[i][3]] if not has_lemma else lt)
-        bigrams.append((i, sys.intern(f"{left} {rt}")))
-    return terms, bigrams
-
-
-def _untagged_token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
-    """:func:`_token_terms` of a Doc without POS tags (a blank pipeline): capitalisation rules."""
-    stop = stopwords()
-    has_lemma = doc.has_annotation("LEMMA")
+    has_pos = doc.has_annotation("POS")
     in_ent = np.zeros(len(doc), dtype=bool)
     for ent in doc.ents:
         in_ent[ent.start : ent.end] = True
@@ -196,16 +134,20 @@ def _untagged_token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]
         lower = text.lower()
         if lower in stop:
             continue
-        sent_initial = tok.is_sent_start if doc.has_annotation("SENT_START") else None
-        if sent_initial is None:
-            sent_initial = tok.i == 0 or doc[tok.i - 1].text in _SENT_END
-        if text[0].isupper():
-            if text.isupper() and len(text) <= 5:  # acronyms are mostly organisations
+        if has_pos:
+            if tok.pos_ not in _CONTENT_POS:
                 continue
-            if sent_initial and len(text) < 5:
+        else:
+            sent_initial = tok.is_sent_start if doc.has_annotation("SENT_START") else None
+            if sent_initial is None:
+                sent_initial = tok.i == 0 or doc[tok.i - 1].text in _SENT_END
+            if text[0].isupper():
+                if text.isupper() and len(text) <= 5:  # acronyms are mostly organisations
+                    continue
+                if sent_initial and len(text) < 5:
+                    continue
+            elif len(text) < _MIN_LOWER_LEN:
                 continue
-        elif len(text) < _MIN_LOWER_LEN:
-            continue
         term = tok.lemma_.lower() if has_lemma and tok.lemma_ else lower
         if len(term) < 3 or term in stop:
             continue
@@ -216,7 +158,11 @@ def _untagged_token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]
         lt, rt = terms[left.i], terms[right.i]
         if lt is None or rt is None:
             continue
-        if _is_adjective_like(left.text) and right.text[0].isupper() and not right.text.isupper():
+        if has_pos:
+            ok = left.pos_ == "ADJ" and right.pos_ == "NOUN"
+        else:
+            ok = _is_adjective_like(left.text) and right.text[0].isupper() and not right.text.isupper()
+        if ok:
             adj = _normalise_adjective(left.lower_ if not has_lemma else lt)
             bigrams.append((left.i, sys.intern(f"{adj} {rt}")))
     return terms, bigrams
@@ -255,15 +201,10 @@ def doc_and_segment_terms(doc, spans: Sequence[tuple[int, int]]) -> tuple[list[s
     terms, bigrams = _token_terms(doc)
     whole = [t for t in terms if t is not None] + [b for _, b in bigrams]
     starts = [start for start, _ in spans]
-    if not spans:
-        return whole, []
-    from spacy.attrs import IDX
-
-    idx = doc.to_array(IDX).tolist()
 
     def where(i: int) -> int | None:
-        k = bisect.bisect_right(starts, idx[i]) - 1
-        return k if k >= 0 and idx[i] < spans[k][1] else None
+        k = bisect.bisect_right(starts, doc[i].idx) - 1
+        return k if k >= 0 and doc[i].idx < spans[k][1] else None
 
     out: list[list[str]] = [[] for _ in spans]
     for i, term in enumerate(terms):
