@@ -126,6 +126,10 @@ def _meta_path(target: str) -> Path | None:
 # ----------------------------------------------------------------------------------- (de)serialisation
 
 
+_UNREADABLE = (ValueError, TypeError, KeyError, zlib.error)
+"""What :func:`from_json` raises for a damaged entry."""
+
+
 def to_json(analysed: AnalysedReport) -> bytes:
     """An analysed report as compressed JSON (dates as ISO text)."""
     # the fields as they are (dataclasses.asdict copies every value recursively: a tenth of the analysis time)
@@ -157,6 +161,11 @@ def from_json(blob: bytes) -> AnalysedReport:
 
 
 # ------------------------------------------------------------------------------------------- the cache
+
+
+_THIS_CONTENT = "sha256 = ? AND model = ? AND code_version = ?"
+_THIS_ENTRY = _THIS_CONTENT + " AND path = ?"
+"""Where-clauses of one entry: (sha256, model key, code version[, path])."""
 
 
 class AnalysisCache:
@@ -202,17 +211,17 @@ class AnalysisCache:
 
     def get(self, sha256: str, path: str | None = None) -> AnalysedReport | None:
         """The entry for this content (and, when given, this path) under the current model and code."""
-        sql = "SELECT payload FROM analysed WHERE sha256 = ? AND model = ? AND code_version = ?"
+        sql = f"SELECT payload FROM analysed WHERE {_THIS_CONTENT}"
         args: tuple = (sha256, self.model_key, self.code_version)
         if path is not None:
-            sql += " AND path = ?"
+            sql = f"SELECT payload FROM analysed WHERE {_THIS_ENTRY}"
             args += (path,)
         row = self._conn.execute(sql + " LIMIT 1", args).fetchone()
         if row is None:
             return None
         try:
             return from_json(row[0])
-        except (ValueError, TypeError, KeyError, zlib.error) as exc:  # a damaged entry is a miss
+        except _UNREADABLE as exc:  # a damaged entry is a miss
             log.warning("cache entry for %s unreadable (%s); analysing again", path or sha256, exc)
             return None
 
@@ -221,10 +230,8 @@ class AnalysisCache:
 
         Checks the entry's compressed data (zlib's checksum) without decoding it: a fifth of the time of
         :meth:`get`, for a run that only needs to know which reports it can take from the cache."""
-        sql = "SELECT payload FROM analysed WHERE sha256 = ? AND model = ? AND code_version = ? AND path = ?"
-        row = self._conn.execute(
-            sql + " LIMIT 1", (sha256, self.model_key, self.code_version, path)
-        ).fetchone()
+        sql = f"SELECT payload FROM analysed WHERE {_THIS_ENTRY} LIMIT 1"
+        row = self._conn.execute(sql, (sha256, self.model_key, self.code_version, path)).fetchone()
         if row is None:
             return False
         try:
@@ -301,10 +308,7 @@ class CachedReports:
     def __iter__(self) -> Iterator[AnalysedReport]:
         conn = sqlite3.connect(self.cache_path)
         try:
-            sql = (
-                "SELECT payload FROM analysed WHERE sha256 = ? AND model = ? AND code_version = ? AND path = ? "
-                "LIMIT 1"
-            )
+            sql = f"SELECT payload FROM analysed WHERE {_THIS_ENTRY} LIMIT 1"
             for path, sha in self.entries:
                 if path in self.kept:
                     yield self.kept[path]
@@ -317,7 +321,7 @@ class CachedReports:
                     )
                 try:
                     analysed = from_json(row[0])
-                except (ValueError, TypeError, KeyError, zlib.error) as exc:
+                except _UNREADABLE as exc:
                     raise OutputError(
                         f"the cached analysis of {path} in {self.cache_path} cannot be read ({exc}); "
                         f"{self._forget(path, sha)}"
@@ -331,7 +335,7 @@ class CachedReports:
         try:
             with sqlite3.connect(self.cache_path) as conn:
                 conn.execute(
-                    "DELETE FROM analysed WHERE sha256 = ? AND model = ? AND code_version = ? AND path = ?",
+                    f"DELETE FROM analysed WHERE {_THIS_ENTRY}",
                     (sha256, self.model_key, self.code_version, path),
                 )
         except sqlite3.Error:

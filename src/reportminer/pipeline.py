@@ -339,7 +339,7 @@ def build_tables(
             n_mentions=n_mentions,
             n_entities=len(entities),
             n_themes=len(fitted.themes),
-        ),  # fmt: skip
+        ),
         THEME_STATE_KEY: fitted.state,
     }
     return BuiltTables(tables, folder)

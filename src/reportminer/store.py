@@ -18,7 +18,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -249,7 +248,7 @@ def append_runs(rows: pd.DataFrame, out_dir: Path) -> pd.DataFrame:
     )
 
     def write(staged: StagedFiles) -> None:
-        arrow = pa.Table.from_pandas(runs, schema=TABLES["runs"].arrow_schema(), preserve_index=False)
+        arrow = to_arrow("runs", runs)
         pq.write_table(arrow, staged.path(out_dir / "parquet" / "runs.parquet"))
         runs.to_csv(staged.path(out_dir / "csv" / "runs.csv"), index=False, encoding="utf-8")
         if db.exists():
@@ -270,6 +269,13 @@ def append_runs(rows: pd.DataFrame, out_dir: Path) -> pd.DataFrame:
     return runs
 
 
+def to_arrow(name: str, df: pd.DataFrame | None) -> pa.Table:
+    """Table ``name``'s rows ``df``, conformed, as Arrow with the schema's types (and pandas' metadata)."""
+    return pa.Table.from_pandas(
+        TABLES[name].conform(df), schema=TABLES[name].arrow_schema(), preserve_index=False
+    )
+
+
 class Spool:
     """One output table written batch by batch to a temporary Parquet file and read back batch by batch.
 
@@ -282,23 +288,21 @@ class Spool:
         self.name = name
         self._folder = folder  # removed when the last spool in it (and the BuiltTables) is gone
         self.path = Path(folder.name) / f"{name}.parquet"
-        self.schema = TABLES[name].arrow_schema()
         self._writer: pq.ParquetWriter | None = None
         self._rows = 0
 
     def append(self, rows: pd.DataFrame | list[dict]) -> None:
         """Add rows (a frame or row dicts; conformed to the table's schema) as one row group."""
-        df = TABLES[self.name].conform(pd.DataFrame(rows) if isinstance(rows, list) else rows)
-        if not len(df):
+        arrow = to_arrow(self.name, pd.DataFrame(rows) if isinstance(rows, list) else rows)
+        if not arrow.num_rows:
             return
         try:
-            arrow = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
             if self._writer is None:  # the schema with pandas' metadata, as pq.write_table stores it
                 self._writer = pq.ParquetWriter(self.path, arrow.schema)
             self._writer.write_table(arrow)
         except OSError as exc:
             raise self._error(exc) from exc
-        self._rows += len(df)
+        self._rows += arrow.num_rows
 
     def close(self) -> None:
         """Finish the file (an empty table is a file with the schema and no rows)."""
@@ -306,10 +310,7 @@ class Spool:
             if self._writer is not None:
                 self._writer.close()
             elif not self.path.exists():
-                empty = TABLES[self.name].conform(None)
-                pq.write_table(
-                    pa.Table.from_pandas(empty, schema=self.schema, preserve_index=False), self.path
-                )
+                pq.write_table(to_arrow(self.name, None), self.path)
         except OSError as exc:
             raise self._error(exc) from exc
 
@@ -371,12 +372,13 @@ class SpoolFolder(tempfile.TemporaryDirectory):
         super().cleanup()
 
 
-def _try_lock(fh) -> bool:
-    """An exclusive lock on an open file, without waiting; True when taken (or locks are unavailable)."""
+def _try_lock(fh) -> bool | None:
+    """An exclusive lock on an open file, without waiting: True when taken, False when another open file
+    holds it, None where locks are unavailable (not POSIX)."""
     try:
         import fcntl
-    except ImportError:  # not on POSIX: no lock, and remove_stale_spools keeps recent folders
-        return True
+    except ImportError:
+        return None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -396,8 +398,8 @@ def remove_stale_spools(out_dir: Path, *, keep_unlocked_hours: float = 24.0) -> 
         try:
             with open(spool / "lock", "a") as fh:
                 stale = _try_lock(fh)
-                if stale and "fcntl" not in sys.modules:
-                    stale = time.time() - spool.stat().st_mtime > keep_unlocked_hours * 3600
+            if stale is None:  # no locks here: only folders untouched for long
+                stale = time.time() - spool.stat().st_mtime > keep_unlocked_hours * 3600
         except OSError:  # no lock file: a folder cut short while it was being made
             stale = True
         if stale:
@@ -468,11 +470,7 @@ def write_tables(tables: dict[str, pd.DataFrame | Spool], out_dir: Path) -> Stor
                 table.close()
                 _link_or_copy(table.path, parquet)
             else:
-                df = TABLES[name].conform(table)
-                pq.write_table(
-                    pa.Table.from_pandas(df, schema=TABLES[name].arrow_schema(), preserve_index=False),
-                    parquet,
-                )
+                pq.write_table(to_arrow(name, table), parquet)
             with open(staged.path(out_dir / "csv" / f"{name}.csv"), "w", encoding="utf-8", newline="") as fh:
                 for n, batch in enumerate(_batches(table, name)):
                     batch.to_csv(fh, index=False, header=n == 0)
