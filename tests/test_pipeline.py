@@ -106,6 +106,14 @@ def test_long_report_is_chunked_with_correct_offsets(nlp):
     assert len(dates) == text.count("14. März 2023")
     for m in a.mentions:
         assert text[m.start_char : m.end_char] == m.text
+        assert m.text in m.sentence and m.sentence in text
+
+
+def test_words_are_tokens_other_than_spaces_and_punctuation(nlp):
+    doc = nlp("Am 3. Mai trafen sich  die Bürgermeister – in Zwickau.\n\nDann ging es weiter!")
+    assert pipeline.count_words(doc) == 13
+    assert pipeline.count_words(doc) == sum(1 for t in doc if not t.is_space and not t.is_punct)
+    assert pipeline.count_words(nlp("")) == 0
 
 
 @pytest.mark.parametrize("max_chars", [50, 400])

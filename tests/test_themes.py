@@ -96,6 +96,15 @@ def test_content_terms_excludes_entity_tokens(nlp):
         assert not any(name in t.split() for t in terms)
 
 
+def test_a_word_seen_before_is_judged_again_in_its_context(nlp):
+    # words are judged once per process, but only what depends on the word alone: without POS tags a short
+    # capitalised word is dropped at the start of a sentence and kept inside one, however often it was seen
+    for _ in range(2):
+        doc = nlp("Rat tagte gestern. Danach beschloss der Rat die Förderung.")
+        doc[4].is_sent_start = True
+        assert content_terms(doc).count("rat") == 1
+
+
 def test_adjective_noun_bigram_is_normalised(nlp):
     a = content_terms(nlp("Wir sprachen über die interkommunale Zusammenarbeit."))
     b = content_terms(nlp("Der Rat stimmte der interkommunalen Zusammenarbeit zu."))

@@ -160,10 +160,13 @@ def _introduced_abbreviation(text: str, end: int, name: str) -> str | None:
 
 
 class SentenceIndex:
-    """The sentence around a character offset, found by bisection (``Span.sent`` rescans the Doc each time)."""
+    """The sentence around a character offset, found by bisection (``Span.sent`` rescans the Doc each time).
 
-    def __init__(self, doc: Doc):
-        self.text = doc.text
+    ``text``: the text the Doc was made from, when the caller has it (it is ``doc.text``, which spaCy
+    rebuilds from a Token object per token on each access: half the time of extracting the entities)."""
+
+    def __init__(self, doc: Doc, text: str | None = None):
+        self.text = doc.text if text is None else text
         self.starts: list[int] = []
         self.ends: list[int] = []
         if doc.has_annotation("SENT_START") and len(doc):

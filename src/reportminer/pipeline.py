@@ -19,6 +19,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+from spacy.attrs import IS_PUNCT, IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -176,7 +177,8 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
     segments: list[list[list[str]]] = [[[] for _ in spans] for spans in paragraphs]
     n_words = [0] * len(reports)
     for (idx, offset, end), doc in zip(pieces, nlp.pipe(make_docs(), batch_size=batch_size), strict=True):
-        sentences = SentenceIndex(doc)  # shared: one string per sentence for all its mentions
+        # shared: one string per sentence for all its mentions; the chunk's text is the Doc's
+        sentences = SentenceIndex(doc, reports[idx].text[offset:end])
         dates = _date_mentions(doc, sentences)
         names = [
             m for m in extract_entities(doc, source=model, sentences=sentences) if not _inside_any(m, dates)
@@ -193,12 +195,20 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
         terms[idx].extend(whole)
         for (k, _, _), found_terms in zip(inside, local, strict=True):
             segments[idx][k].extend(found_terms)
-        n_words[idx] += sum(1 for t in doc if not t.is_space and not t.is_punct)
+        n_words[idx] += count_words(doc)
     out = []
     for idx, report in enumerate(reports):
         ms = sorted(mentions[idx], key=lambda m: (m.start_char, m.end_char))
         out.append(AnalysedReport(report, ms, terms[idx], n_words[idx], model, segments[idx]))
     return out
+
+
+def count_words(doc: Doc) -> int:
+    """Words of ``doc`` as ``documents.n_words`` counts them: tokens that are neither space nor punctuation."""
+    if not len(doc):
+        return 0
+    flags = doc.to_array([IS_SPACE, IS_PUNCT])
+    return int((flags.sum(axis=1) == 0).sum())
 
 
 def _inside_any(m: Mention, spans: list[Mention]) -> bool:
