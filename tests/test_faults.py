@@ -172,6 +172,20 @@ def _fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
             return made
 
         monkeypatch.setattr(pq, "ParquetWriter", writer)
+    elif where == "fts":  # the disk fills while the full-text indexes are built (in a thread of their own)
+        real_connect = sqlite3.connect
+        opened: list[str] = []
+
+        def connect(path, *args, **kwargs):
+            conn = real_connect(path, *args, **kwargs)
+            if Path(str(path)).name.startswith(".reportminer.sqlite."):
+                opened.append(str(path))
+                if opened.count(str(path)) == 2:  # the tables are in: not one page more fits
+                    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+                    conn.execute(f"PRAGMA max_page_count = {pages}")
+            return conn
+
+        monkeypatch.setattr(sqlite3, "connect", connect)
     else:  # SQLite finds the disk full itself (SQLITE_FULL): its database is capped at 8 pages
         real_connect = sqlite3.connect
 
@@ -204,7 +218,7 @@ def grown_corpus(tmp_path_factory):
     return SimpleNamespace(a=a, b=b, out_a=out_a, clean=clean)
 
 
-@pytest.mark.parametrize("where", ["spool", "parquet", "csv", "sqlite"])
+@pytest.mark.parametrize("where", ["spool", "parquet", "csv", "sqlite", "fts"])
 def test_disk_full_while_writing_keeps_the_previous_results_and_the_next_run_completes(
     grown_corpus, tmp_path, monkeypatch, where
 ):
