@@ -24,7 +24,7 @@ import math
 import re
 import sys
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -829,11 +829,14 @@ class ThemeModel(TransformerMixin, BaseEstimator):
 
     def _fit(self, docs: list[Sequence[str]], previous: ThemeState | None = None):
         keys = self._keys(docs)
-        # most frequent surface form per stem key -> readable feature names
-        surfaces: dict[str, Counter] = {}
+        # most frequent surface form per stem key -> readable feature names (counted per distinct pair
+        # first, in C: a Counter per term occurrence took 5 s at 10,000 reports)
+        pairs: Counter = Counter()
         for terms, ks in zip(docs, keys, strict=True):
-            for t, k in zip((t for t in terms if t), ks, strict=True):
-                surfaces.setdefault(k, Counter())[t.lower()] += 1
+            pairs.update(zip((t for t in terms if t), ks, strict=True))
+        surfaces: dict[str, Counter] = defaultdict(Counter)
+        for (t, k), n in pairs.items():
+            surfaces[k][t.lower()] += n
 
         n_usable = sum(1 for ks in keys if ks)
         self.k_scores_ = {}
