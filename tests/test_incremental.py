@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
@@ -200,6 +201,12 @@ def test_cache_round_trip_and_damaged_entry(seed_analysis, tmp_path):
         entries.put_many([seed_analysis])
         got = entries.get(seed_analysis.report.sha256, seed_analysis.report.path)
         assert got == seed_analysis
+        # as after the analysis: the mentions of one sentence share its string, each term is one object
+        by_sentence = {}
+        for m in got.mentions:
+            assert by_sentence.setdefault(m.sentence, m.sentence) is m.sentence
+        assert len(by_sentence) < len(got.mentions)
+        assert all(t is sys.intern(t) for t in got.terms + [t for s in got.segments for t in s])
         assert entries.get(seed_analysis.report.sha256, "elsewhere.txt") is None
         assert entries.get(seed_analysis.report.sha256) == seed_analysis
         assert entries.contains(seed_analysis.report.sha256, seed_analysis.report.path)
