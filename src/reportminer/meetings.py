@@ -35,13 +35,18 @@ MAX_THEMES = 3
 MIN_THEME_WEIGHT = 0.25
 """A report's themes: the strongest one, and the next ones while their weight is at least this."""
 
-# Words naming a meeting; also as the last part of a compound ("Frühjahrstreffen", "Kreistagssitzung").
-_NOUN_CUE = re.compile(
-    r"(?:treffens?|sitzung(?:en)?|workshops?|fachtag(?:e|es|s)?|forums?|foren|arbeitskreis(?:es)?"
-    r"|ausschuss(?:es)?|kreistag(?:e|es|s)?|gemeinderat(?:es|s)?|stadtrat(?:es|s)?|ortschaftsrat(?:es|s)?"
-    r"|konferenz(?:en)?|versammlung(?:en)?|werkstatt|runde|tagung(?:en)?|präventionsrat(?:es|s)?"
-    r"|niederschrift|protokoll)$"
-)
+# Words naming a meeting, with their inflected forms; also as the last part of a compound
+# ("Frühjahrstreffen", "Kreistagssitzung"). Matched with str.endswith: a regular expression searched in
+# every capitalised word of every report took 2 s at 10,000 reports.
+_NOUN_CUES = (
+    "treffen", "treffens", "sitzung", "sitzungen", "workshop", "workshops",
+    "fachtag", "fachtage", "fachtages", "fachtags", "forum", "forums", "foren", "arbeitskreis",
+    "arbeitskreises", "ausschuss", "ausschusses", "kreistag", "kreistage", "kreistages", "kreistags",
+    "gemeinderat", "gemeinderates", "gemeinderats", "stadtrat", "stadtrates", "stadtrats", "ortschaftsrat",
+    "ortschaftsrates", "ortschaftsrats", "konferenz", "konferenzen", "versammlung", "versammlungen",
+    "werkstatt", "runde", "tagung", "tagungen", "präventionsrat", "präventionsrates", "präventionsrats",
+    "niederschrift", "protokoll",
+)  # fmt: skip
 # alone not enough; as part of a compound ("Gesprächsrunde", "Sitzungsprotokoll") they are
 _WEAK_CUES = frozenset({"runde", "protokoll"})
 _WORD = re.compile(r"\b[A-ZÄÖÜ][\wÄÖÜäöüß-]*")
@@ -91,7 +96,7 @@ def find_cues(text: str) -> list[Cue]:
     cues = []
     for m in _WORD.finditer(text or ""):
         word = m.group().lower().rstrip("-")
-        if word != "grunde" and _NOUN_CUE.search(word):
+        if word != "grunde" and word.endswith(_NOUN_CUES):
             cues.append(Cue(m.group(), m.start(), m.end()))
     cues += [Cue(m.group(), m.start(), m.end()) for m in _VERB_CUE.finditer(text or "")]
     # "das nächste Treffen" is a meeting to come, not the one the report describes
