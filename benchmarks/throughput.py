@@ -1,6 +1,6 @@
 """End-to-end throughput: reportminer against raw spaCy ``nlp.pipe`` on the same texts, side by side.
 
-Usage: python benchmarks/throughput.py [--docs 10000] [--small 2500] [--side-by-side] [--workers 2] [--skip-dask]
+Usage: python benchmarks/throughput.py [--docs 10000] [--small 2500] [--workers 2] [--skip-dask]
 
 Builds a corpus of --docs reports (and one of --small reports for the memory comparison) from the real
 OKFDE civic reports in ../shared/data/corpus/okfde_civic_blogs/texts, repeated with varied dates, years
@@ -14,9 +14,6 @@ own process so that peak RSS is that of the measured work alone:
 - dask: the Prefect flow on a LocalCluster of --workers worker processes (prefect-dask), against the
   default flow, so the speed-up includes Prefect's and the cluster's start-up.
 
-With --side-by-side, raw and reportminer on the large corpus run at the same time, one core each, so that
-the machine's changing speed cancels out of their ratio.
-
 Words are tokens that are neither space nor punctuation, counted the same way for both. Model loading
 is outside the timed part of raw and reportminer runs (the interpreter and model start-up are printed
 separately). Target: reportminer/raw >= 0.85; peak RSS about flat in corpus size. Last line is JSON.
@@ -26,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import resource
@@ -133,32 +129,11 @@ def measure_flow(folder: Path, out: Path, batch_size: int, workers: int) -> dict
 
 
 def in_subprocess(*args: str) -> dict:
-    return side_by_side(args)[0]
-
-
-def side_by_side(*measurements: tuple[str, ...], env: dict | None = None) -> list[dict]:
-    """Run measurements each in a process of its own, all at once; their results in the same order.
-
-    Two at once on the two cores see the same machine: this VM's speed moves by up to 10 % from one
-    minute to the next (the same raw run of 100 reports: 5.3 to 6.6 s), so figures measured one after
-    the other, 17 minutes apart, differ by that much whatever the code does."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--measure", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )  # fmt: skip
-        for args in measurements
-    ]
-    results = []
-    for args, proc in zip(measurements, procs, strict=True):
-        out, err = proc.communicate()
-        if proc.returncode:
-            raise SystemExit(f"measurement {args} failed:\n{err[-3000:]}")
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"measurement {args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -177,11 +152,6 @@ def main() -> None:
         help="take the raw nlp.pipe figures from the JSON line of an earlier run with the same --docs "
         "(the corpus is built the same way each time); saves re-measuring spaCy after a reportminer change. "
         "Use a run of the same day: this VM's speed moves by several percent between days",
-    )  # fmt: skip
-    ap.add_argument(
-        "--side-by-side", action="store_true",
-        help="measure raw nlp.pipe and reportminer on the large corpus at the same time, one core each (one "
-        "BLAS thread each, as the CLI runs), so both see the same machine speed; default: one after the other",
     )  # fmt: skip
     ap.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -208,15 +178,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", "import reportminer.pipeline"], check=True)
         startup = time.perf_counter() - t0
 
-        if args.side_by_side:
-            env = os.environ | {
-                var: "1" for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-            }
-            raw, rm = side_by_side(
-                ("raw", str(big), "1"), ("reportminer", str(big), str(work / "out_big")), env=env
-            )
-            print("raw nlp.pipe and reportminer measured side by side, one core and one BLAS thread each")
-        elif args.raw_from:
+        if args.raw_from:
             earlier = json.loads(args.raw_from.read_text(encoding="utf-8").strip().splitlines()[-1])
             if earlier["docs"] != args.docs:
                 raise SystemExit(f"{args.raw_from} measured {earlier['docs']} reports, not {args.docs}")
@@ -224,8 +186,7 @@ def main() -> None:
             print(f"raw nlp.pipe figures from {args.raw_from}")
         else:
             raw = in_subprocess("raw", str(big), "1")
-        if not args.side_by_side:
-            rm = in_subprocess("reportminer", str(big), str(work / "out_big"))
+        rm = in_subprocess("reportminer", str(big), str(work / "out_big"))
         rm_small = in_subprocess("reportminer", str(little), str(work / "out_small"))
         raw2 = None if args.skip_two_process else in_subprocess("raw", str(big), "2")
         rows = [
@@ -245,7 +206,6 @@ def main() -> None:
         result = {
             "docs": args.docs, "small": small, "ratio": round(ratio, 3), "raw": raw, "reportminer": rm,
             "reportminer_small": rm_small, "raw_2_processes": raw2, "startup_seconds": round(startup, 2),
-            "side_by_side": args.side_by_side,
         }  # fmt: skip
         if raw2:
             print(f"raw nlp.pipe scaling 1 → 2 processes: x{raw2['words_per_s'] / raw['words_per_s']:.2f}")
