@@ -172,7 +172,7 @@ def _fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
             return made
 
         monkeypatch.setattr(pq, "ParquetWriter", writer)
-    elif where == "fts":  # the disk fills while the full-text indexes are built (in a thread of their own)
+    else:  # SQLite finds the disk full itself (SQLITE_FULL)
         real_connect = sqlite3.connect
         opened: list[str] = []
 
@@ -180,19 +180,11 @@ def _fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
             conn = real_connect(path, *args, **kwargs)
             if Path(str(path)).name.startswith(".reportminer.sqlite."):
                 opened.append(str(path))
-                if opened.count(str(path)) == 2:  # the tables are in: not one page more fits
+                if where == "sqlite":  # the database is capped at 8 pages
+                    conn.execute("PRAGMA max_page_count = 8")
+                elif opened.count(str(path)) == 2:  # "fts": the tables are in, no page more fits
                     pages = conn.execute("PRAGMA page_count").fetchone()[0]
                     conn.execute(f"PRAGMA max_page_count = {pages}")
-            return conn
-
-        monkeypatch.setattr(sqlite3, "connect", connect)
-    else:  # SQLite finds the disk full itself (SQLITE_FULL): its database is capped at 8 pages
-        real_connect = sqlite3.connect
-
-        def connect(path, *args, **kwargs):
-            conn = real_connect(path, *args, **kwargs)
-            if Path(str(path)).name.startswith(".reportminer.sqlite."):
-                conn.execute("PRAGMA max_page_count = 8")
             return conn
 
         monkeypatch.setattr(sqlite3, "connect", connect)

@@ -471,7 +471,7 @@ def write_tables(tables: dict[str, pd.DataFrame | Spool], out_dir: Path) -> Stor
         # one writes Parquet and CSV. Building the indexes is SQLite's own work, without Python's GIL, so
         # the two run side by side on two cores (10,000 reports: the full-text indexes take 25-30 s).
         database = staged.path(out_dir / SQLITE_NAME)
-        write_sqlite({name: _batches(tables.get(name), name) for name in TABLES}, database, fts=False)
+        write_sqlite({name: _batches(tables.get(name), name) for name in TABLES}, database)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reportminer-fts") as pool:
             fts_done = pool.submit(add_fts, database)
             for name in TABLES:
@@ -506,9 +506,9 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
-def write_sqlite(tables: dict[str, Iterable[pd.DataFrame]], path: Path, *, fts: bool = True) -> None:
-    """Create a fresh SQLite database at ``path``: ``tables`` (each an iterable of frames, conformed) and,
-    with ``fts``, their full-text indexes (else :func:`add_fts` adds them later), one transaction.
+def write_sqlite(tables: dict[str, Iterable[pd.DataFrame]], path: Path) -> None:
+    """Create a fresh SQLite database at ``path``: ``tables`` (each an iterable of frames, conformed) and
+    their indexes, one transaction; :func:`add_fts` then adds the full-text indexes.
 
     ``path`` is a temporary file that :func:`write_files` fsyncs and renames into place only once it is
     complete, so the build needs neither a journal on disk nor syncs of its own (a failed build is thrown
@@ -544,14 +544,12 @@ def write_sqlite(tables: dict[str, Iterable[pd.DataFrame]], path: Path, *, fts: 
                 ("doc_themes", ["theme_id"]),
             ):
                 db[name].create_index(index_cols, if_not_exists=True)
-            if fts:
-                create_fts(conn)
     finally:
         conn.close()
 
 
 def add_fts(path: Path) -> None:
-    """Add the full-text indexes to a database :func:`write_sqlite` made without them, one transaction."""
+    """Add the full-text indexes to a database :func:`write_sqlite` made, one transaction."""
     conn = _build_connection(path)
     try:
         with conn:
