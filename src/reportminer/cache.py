@@ -140,7 +140,8 @@ def to_json(analysed: AnalysedReport) -> bytes:
 
     Compact, since every build reads each entry twice: each sentence once (a mention holds its index), a
     mention as a list of its fields, each distinct term once (the report's and its paragraphs' term
-    lists hold indexes). A third of the size of one object per mention and term, and faster to read."""
+    lists hold indexes). A tenth smaller than one object per mention and term once compressed, and a
+    quarter faster to read (3,000 reports: 3.0 -> 2.2 s)."""
     report = dict(vars(analysed.report))  # the fields as they are (dataclasses.asdict copies every value)
     report["report_date"] = report["report_date"].isoformat() if report["report_date"] else None
     sentences: dict[str, int] = {}
@@ -230,12 +231,11 @@ class AnalysisCache:
 
     def get(self, sha256: str, path: str | None = None) -> AnalysedReport | None:
         """The entry for this content (and, when given, this path) under the current model and code."""
-        sql = f"SELECT payload FROM analysed WHERE {_THIS_CONTENT}"
         args: tuple = (sha256, self.model_key, self.code_version)
         if path is not None:
-            sql = f"SELECT payload FROM analysed WHERE {_THIS_ENTRY}"
             args += (path,)
-        row = self._conn.execute(sql + " LIMIT 1", args).fetchone()
+        where = _THIS_CONTENT if path is None else _THIS_ENTRY
+        row = self._conn.execute(f"SELECT payload FROM analysed WHERE {where} LIMIT 1", args).fetchone()
         if row is None:
             return None
         try:

@@ -136,7 +136,8 @@ def _token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
     bigrams as ``(index of their first token, "adjective noun")``.
 
     Reads spaCy's token arrays (word, POS, lemma) rather than one Token object per token, and judges each
-    distinct word once per process (:data:`_LEXICAL`): a third of the time of token-by-token rules."""
+    distinct word once per process (:data:`_LEXICAL`): less than half the time of token-by-token rules
+    (150 reports: 0.53 -> 0.23 s)."""
     from spacy.attrs import LEMMA, ORTH, POS
     from spacy.symbols import ADJ, NOUN, VERB
 
@@ -152,7 +153,7 @@ def _token_terms(doc) -> tuple[list[str | None], list[tuple[int, str]]]:
     for ent in doc.ents:
         in_ent[ent.start : ent.end] = [True] * (ent.end - ent.start)
     strings = doc.vocab.strings
-    sent_starts = doc.has_annotation("SENT_START")
+    sent_starts = not has_pos and doc.has_annotation("SENT_START")  # used only without POS tags
 
     # per token: its term (or None) and whether it may start / end a bigram
     terms: list[str | None] = [None] * n
