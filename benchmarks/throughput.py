@@ -14,24 +14,40 @@ own process so that peak RSS is that of the measured work alone:
 - dask: the Prefect flow on a LocalCluster of --workers worker processes (prefect-dask), against the
   default flow, so the speed-up includes Prefect's and the cluster's start-up.
 
+Raw and reportminer on the large corpus, the pair the ratio compares, take turns on the machine: both
+processes load, then run --slice seconds at a time each while the other is stopped (SIGSTOP), and each
+one's time is its wall time less the time it was stopped. This VM's speed moves by 10-20 % between
+minutes (the same raw pass over 640 reports took 62.0, 55.1 and 45.8 s in one quarter of an hour), so
+measured one after the other, 17 minutes apart, the ratio was as much the machine's as the code's; taking
+turns, both see the same machine. ``--sequential`` measures them one after the other instead.
+
 Words are tokens that are neither space nor punctuation, counted the same way for both. Model loading
 is outside the timed part of raw and reportminer runs (the interpreter and model start-up are printed
-separately). Target: reportminer/raw >= 0.85; peak RSS about flat in corpus size. Last line is JSON.
+separately). BLAS runs one thread per process, as the ``reportminer`` command runs it. Target:
+reportminer/raw >= 0.85; peak RSS about flat in corpus size. Last line is JSON.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import random
-import re
-import resource
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
+import os
+
+# as the reportminer command runs (cli.main): one BLAS thread per process, set before numpy loads; the
+# measured child processes inherit it
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CIVIC = ROOT.parent / "shared" / "data" / "corpus" / "okfde_civic_blogs" / "texts"
@@ -70,7 +86,15 @@ def build_corpus(folder: Path, n_docs: int, seed: int = 0) -> None:
 # -- the measured runs, each in a process of its own ------------------------------------------------------
 
 
-def measure_raw(folder: Path, n_process: int, batch_size: int) -> dict:
+def wait_for_turn(paired: bool) -> None:
+    """In a paired measurement: say the process is loaded, then wait for the controller's go (see
+    :func:`measure_paired`)."""
+    if paired:
+        print("ready", flush=True)
+        sys.stdin.readline()
+
+
+def measure_raw(folder: Path, n_process: int, batch_size: int, paired: bool = False) -> dict:
     from reportminer.nlp import load_pipeline
     from reportminer.pipeline import chunk_spans, count_words
 
@@ -79,15 +103,18 @@ def measure_raw(folder: Path, n_process: int, batch_size: int) -> dict:
     load = time.perf_counter() - t0
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
     texts = [text[start:end] for text in texts for start, end in chunk_spans(text)]
+    wait_for_turn(paired)
     words = 0
     t0 = time.perf_counter()
     for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
         words += count_words(doc)  # as reportminer counts them
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb()}
+    t1 = time.perf_counter()
+    return {
+        "seconds": t1 - t0, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb(), "t0": t0, "t1": t1,
+    }  # fmt: skip
 
 
-def measure_reportminer(folder: Path, out: Path, batch_size: int) -> dict:
+def measure_reportminer(folder: Path, out: Path, batch_size: int, paired: bool = False) -> dict:
     import pandas as pd
 
     from reportminer.nlp import load_pipeline
@@ -96,13 +123,15 @@ def measure_reportminer(folder: Path, out: Path, batch_size: int) -> dict:
     t0 = time.perf_counter()
     load_pipeline(None)  # loaded once per process; run_pipeline then finds it loaded
     load = time.perf_counter() - t0
+    wait_for_turn(paired)
     t0 = time.perf_counter()
     summary = run_pipeline(folder, out, batch_size=batch_size, full=True)
-    seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
     words = int(pd.read_parquet(out / "parquet" / "documents.parquet", columns=["n_words"])["n_words"].sum())
     return {
-        "seconds": seconds, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb(),
+        "seconds": t1 - t0, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb(),
         "documents": summary.n_documents, "errors": summary.n_errors, "themes": summary.n_themes,
+        "t0": t0, "t1": t1,
     }  # fmt: skip
 
 
@@ -136,6 +165,75 @@ def in_subprocess(*args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def measure_paired(jobs: dict[str, list[str]], slice_s: float, work: Path) -> dict[str, dict]:
+    """Run the measurements ``jobs`` (name -> ``--measure`` arguments) in processes that take turns.
+
+    Each process loads, says "ready" and waits; then one at a time runs for ``slice_s`` seconds while the
+    others are stopped (SIGSTOP/SIGCONT), until each is done. A process's "seconds" become its measured
+    wall time (perf_counter, the same monotonic clock in every process) less the time it was stopped in it.
+    """
+    procs: dict[str, subprocess.Popen] = {}
+    logs = {name: work / f"{name}.stderr" for name in jobs}
+    for name, args in jobs.items():
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--paired", "--measure", *args]
+        with open(logs[name], "w") as err:
+            procs[name] = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+            )
+    stopped: dict[str, list[tuple[float, float]]] = {name: [] for name in jobs}  # (stopped at, continued at)
+
+    def failed(name: str) -> SystemExit:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+        return SystemExit(f"measurement {name} failed:\n{logs[name].read_text()[-3000:]}")
+
+    for name, p in procs.items():
+        if p.stdout.readline().strip() != "ready":  # blocks until loaded
+            raise failed(name)
+    names = list(jobs)
+    for name in names[1:]:
+        os.kill(procs[name].pid, signal.SIGSTOP)
+    since = {name: time.perf_counter() for name in names[1:]}
+    for p in procs.values():
+        p.stdin.write("go\n")  # a stopped process reads it when it is continued
+        p.stdin.flush()
+    running = names[0]
+    while True:
+        try:
+            procs[running].wait(timeout=slice_s)
+        except subprocess.TimeoutExpired:
+            pass
+        waiting = [n for n in names if n != running and procs[n].poll() is None]
+        if not waiting:
+            if procs[running].poll() is None:
+                procs[running].wait()
+            break
+        nxt = waiting[0]
+        if procs[running].poll() is None:
+            os.kill(procs[running].pid, signal.SIGSTOP)
+            since[running] = time.perf_counter()
+        os.kill(procs[nxt].pid, signal.SIGCONT)
+        stopped[nxt].append((since.pop(nxt), time.perf_counter()))
+        names.remove(nxt)
+        names.append(nxt)  # round robin
+        running = nxt
+    results = {}
+    for name, p in procs.items():
+        out = p.stdout.read()
+        if p.wait():
+            raise failed(name)
+        r = json.loads(out.strip().splitlines()[-1])
+        paused = sum(max(0.0, min(b, r["t1"]) - max(a, r["t0"])) for a, b in stopped[name])
+        r |= {
+            "seconds": r["t1"] - r["t0"] - paused,
+            "stopped_seconds": paused,
+            "turns": len(stopped[name]) + 1,
+        }
+        results[name] = r
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=10_000, help="reports in the large corpus")
@@ -153,15 +251,24 @@ def main() -> None:
         "(the corpus is built the same way each time); saves re-measuring spaCy after a reportminer change. "
         "Use a run of the same day: this VM's speed moves by several percent between days",
     )  # fmt: skip
+    ap.add_argument(
+        "--slice", type=float, default=5.0,
+        help="seconds raw and reportminer run at a time when they take turns (default 5)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--sequential", action="store_true",
+        help="measure raw and reportminer one after the other instead of taking turns",
+    )  # fmt: skip
     ap.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
+    ap.add_argument("--paired", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.measure:  # a child process: one measurement, JSON on stdout
         kind, *rest = args.measure
         if kind == "raw":
-            result = measure_raw(Path(rest[0]), int(rest[1]), args.batch_size)
+            result = measure_raw(Path(rest[0]), int(rest[1]), args.batch_size, args.paired)
         elif kind == "reportminer":
-            result = measure_reportminer(Path(rest[0]), Path(rest[1]), args.batch_size)
+            result = measure_reportminer(Path(rest[0]), Path(rest[1]), args.batch_size, args.paired)
         else:
             result = measure_flow(Path(rest[0]), Path(rest[1]), args.batch_size, int(rest[2]))
         print(json.dumps(result))
@@ -178,15 +285,21 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", "import reportminer.pipeline"], check=True)
         startup = time.perf_counter() - t0
 
+        rm_args = ["reportminer", str(big), str(work / "out_big")]
         if args.raw_from:
             earlier = json.loads(args.raw_from.read_text(encoding="utf-8").strip().splitlines()[-1])
             if earlier["docs"] != args.docs:
                 raise SystemExit(f"{args.raw_from} measured {earlier['docs']} reports, not {args.docs}")
             raw = {k: v for k, v in earlier["raw"].items() if k != "words_per_s"}
             print(f"raw nlp.pipe figures from {args.raw_from}")
-        else:
+            rm = in_subprocess(*rm_args)
+        elif args.sequential:
             raw = in_subprocess("raw", str(big), "1")
-        rm = in_subprocess("reportminer", str(big), str(work / "out_big"))
+            rm = in_subprocess(*rm_args)
+        else:
+            print(f"raw and reportminer take turns, {args.slice:g} s at a time", flush=True)
+            paired = measure_paired({"raw": ["raw", str(big), "1"], "reportminer": rm_args}, args.slice, work)
+            raw, rm = paired["raw"], paired["reportminer"]
         rm_small = in_subprocess("reportminer", str(little), str(work / "out_small"))
         raw2 = None if args.skip_two_process else in_subprocess("raw", str(big), "2")
         rows = [
