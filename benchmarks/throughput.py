@@ -32,7 +32,8 @@ from __future__ import annotations
 import os
 
 # as the reportminer command runs (cli.main): one BLAS thread per process, set before numpy loads; the
-# measured child processes inherit it
+# measured child processes and the Dask workers inherit it (two workers with two BLAS threads each would
+# share the 2 cores four ways)
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
@@ -136,12 +137,7 @@ def measure_reportminer(folder: Path, out: Path, batch_size: int, paired: bool =
 
 
 def measure_flow(folder: Path, out: Path, batch_size: int, workers: int) -> dict:
-    import os
-
-    # as the CLI runs it: one BLAS thread per process (the Dask workers inherit it; two workers with two
-    # BLAS threads each would share the 2 cores four ways)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    # BLAS threads are pinned at the top of this module (the Dask workers inherit it too)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
