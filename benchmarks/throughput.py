@@ -23,7 +23,9 @@ turns, both see the same machine. ``--sequential`` measures them one after the o
 
 Words are tokens that are neither space nor punctuation, counted the same way for both. Model loading
 is outside the timed part of raw and reportminer runs (the interpreter and model start-up are printed
-separately). BLAS runs one thread per process, as the ``reportminer`` command runs it. Target:
+separately). BLAS runs one thread per process, as the ``reportminer`` command runs it. For each measured
+process it also prints the minor page faults of the timed part (fresh pages from the kernel) and, for
+reportminer, the time of each stage (read and analyse, build, write: from run_pipeline's log lines). Target:
 reportminer/raw >= 0.85; peak RSS about flat in corpus size. Last line is JSON.
 """
 
@@ -39,6 +41,7 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
@@ -60,6 +63,16 @@ YEAR_RE = re.compile(r"\b(20[012]\d)\b")
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+def minor_faults() -> int:
+    """Pages this process has faulted in so far (fresh memory from the kernel): see ``tune_malloc`` in
+    reportminer.nlp for why the benchmark prints them."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+STAGE_LINES = {"analysed": "read and analysed", "built": "built the tables", "written": "wrote the tables"}
+"""run_pipeline's log lines that end its stages; the measurement notes the time of each."""
 
 
 def build_corpus(folder: Path, n_docs: int, seed: int = 0) -> None:
@@ -106,12 +119,14 @@ def measure_raw(folder: Path, n_process: int, batch_size: int, paired: bool = Fa
     texts = [text[start:end] for text in texts for start, end in chunk_spans(text)]
     wait_for_turn(paired)
     words = 0
+    faults = minor_faults()
     t0 = time.perf_counter()
     for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
         words += count_words(doc)  # as reportminer counts them
     t1 = time.perf_counter()
     return {
         "seconds": t1 - t0, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb(), "t0": t0, "t1": t1,
+        "minor_faults": minor_faults() - faults,
     }  # fmt: skip
 
 
@@ -124,7 +139,20 @@ def measure_reportminer(folder: Path, out: Path, batch_size: int, paired: bool =
     t0 = time.perf_counter()
     load_pipeline(None)  # loaded once per process; run_pipeline then finds it loaded
     load = time.perf_counter() - t0
+    marks: dict[str, float] = {}
+
+    class StageEnds(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            marks.update(
+                {k: time.perf_counter() for k, line in STAGE_LINES.items() if message.startswith(line)}
+            )
+
+    stage_log = logging.getLogger("reportminer.pipeline")
+    stage_log.addHandler(StageEnds(logging.INFO))
+    stage_log.setLevel(logging.INFO)
     wait_for_turn(paired)
+    faults = minor_faults()
     t0 = time.perf_counter()
     summary = run_pipeline(folder, out, batch_size=batch_size, full=True)
     t1 = time.perf_counter()
@@ -132,7 +160,7 @@ def measure_reportminer(folder: Path, out: Path, batch_size: int, paired: bool =
     return {
         "seconds": t1 - t0, "words": words, "load_seconds": load, "rss_mb": peak_rss_mb(),
         "documents": summary.n_documents, "errors": summary.n_errors, "themes": summary.n_themes,
-        "t0": t0, "t1": t1,
+        "t0": t0, "t1": t1, "minor_faults": minor_faults() - faults, "stage_ends": marks,
     }  # fmt: skip
 
 
@@ -159,6 +187,19 @@ def in_subprocess(*args: str) -> dict:
     if done.returncode:
         raise SystemExit(f"measurement {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def stage_seconds(result: dict, stopped: list[tuple[float, float]]) -> dict[str, float] | None:
+    """A reportminer measurement's time in each stage (read and analyse, build, write; the rest, the
+    summary, is left out), less the time the process was ``stopped`` in it."""
+    ends = result.get("stage_ends")
+    if not ends or set(ends) != set(STAGE_LINES):
+        return None
+    bounds = [result["t0"], *(ends[k] for k in STAGE_LINES)]
+    return {
+        name: round(b - a - sum(max(0.0, min(y, b) - max(x, a)) for x, y in stopped), 1)
+        for name, a, b in zip(STAGE_LINES, bounds[:-1], bounds[1:], strict=True)
+    }
 
 
 def measure_paired(jobs: dict[str, list[str]], slice_s: float, work: Path) -> dict[str, dict]:
@@ -225,6 +266,7 @@ def measure_paired(jobs: dict[str, list[str]], slice_s: float, work: Path) -> di
             "seconds": r["t1"] - r["t0"] - paused,
             "stopped_seconds": paused,
             "turns": len(stopped[name]) + 1,
+            "stage_seconds": stage_seconds(r, stopped[name]),
         }
         results[name] = r
     return results
@@ -306,8 +348,14 @@ def main() -> None:
             rows.insert(1, ("raw nlp.pipe, 2 processes", raw2))
         for name, r in rows:
             r["words_per_s"] = round(r["words"] / r["seconds"])
+            r.setdefault("stage_seconds", stage_seconds(r, []))
             print(f"{name:<32} {r['words']:>10,} words {r['seconds']:>8.1f} s {r['words_per_s']:>7,} words/s "
                   f"peak RSS {r['rss_mb']:>7.1f} MB", flush=True)  # fmt: skip
+        for name, r in rows:
+            stages = r.get("stage_seconds")
+            detail = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()) if stages else "-"
+            if "minor_faults" in r:
+                print(f"{name:<32} minor page faults {r['minor_faults']:>10,}; stages: {detail}")
         ratio = rm["words_per_s"] / raw["words_per_s"]
         print(f"ratio reportminer / raw (1 process): {ratio:.3f}  (target >= 0.85)")
         print(f"peak RSS {small} → {args.docs} reports: {rm_small['rss_mb']:.0f} → {rm['rss_mb']:.0f} MB")

@@ -1,4 +1,5 @@
-"""Model loading's process settings: glibc's malloc thresholds for spaCy's batch arrays."""
+"""Model loading's process settings: glibc's malloc thresholds for spaCy's batch arrays (``tune_malloc``)
+and glibc's defaults again for the build (``release_malloc``)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ class Mallinfo2(ctypes.Structure):
 libc = ctypes.CDLL(None)
 libc.mallinfo2.restype = Mallinfo2
 applied = False
-if sys.argv[1] == "tune":
-    from reportminer.nlp import tune_malloc
+if sys.argv[1] in ("tune", "release"):
+    from reportminer.nlp import release_malloc, tune_malloc
     applied = tune_malloc()
+    if sys.argv[1] == "release":
+        applied = applied and release_malloc()
 before = libc.mallinfo2().hblkhd
 block = bytearray(8 * 2**20)
 print(applied, before, libc.mallinfo2().hblkhd)
@@ -58,6 +61,13 @@ def test_without_tuning_glibc_maps_batch_sized_blocks_afresh():
     applied, mmapped = probe("plain")
     assert not applied
     assert mmapped >= 8 * 2**20  # glibc's default: a fresh mapping (new pages to fault in) per block
+
+
+@glibc
+def test_release_malloc_maps_large_blocks_again_as_glibc_does_by_default():
+    applied, mmapped = probe("release")
+    assert applied
+    assert mmapped >= 8 * 2**20  # after the analysis: a block the size of a build's array is mapped afresh
 
 
 @glibc

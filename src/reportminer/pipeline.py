@@ -729,7 +729,7 @@ def run_pipeline(
     ignores the cache (every report is analysed again, and the cache refreshed).
     """
     from reportminer.cache import AnalysisCache, model_identity, source_digest
-    from reportminer.nlp import resolve_model
+    from reportminer.nlp import release_malloc, resolve_model, tune_malloc
     from reportminer.store import (
         BUILD_MARKER,
         check_writable,
@@ -785,6 +785,7 @@ def run_pipeline(
 
     remove_stale_spools(out)
     with AnalysisCache.open(out, model_key) as cache:
+        tune_malloc()  # spaCy's batch arrays reuse the heap (set when the model loads; again for a later run)
         for i in range(0, len(paths), batch_size):
             batch = paths[i : i + batch_size]
             hits, misses = cached_reports(batch, corpus, cache, use_cache=not full)
@@ -800,6 +801,7 @@ def run_pipeline(
             pending.append((future, len(batch)))
             while pending and (len(pending) >= steps.parallel or i + batch_size >= len(paths)):
                 collect()
+        release_malloc()  # the build's large arrays come and go once each: glibc's defaults suit them
         errors.sort(key=lambda e: (e.path, e.stage))  # the same order whichever batch finished first
         run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
         run.n_analysed = n_analysed
