@@ -11,6 +11,12 @@ so the machine's changing speed (up to 10 % from one minute to the next on these
 what is left is the stage's own overhead. The build and write that follow the analysis are not in it
 (``throughput.py`` measures the whole run). BLAS is pinned to one thread, as the CLI runs.
 
+Both run in one process, so what the process's state does to spaCy hits both alike and is not seen here:
+before ``reportminer.nlp.tune_malloc``, glibc mapped fresh pages for spaCy's batch arrays in a run (four
+times the page faults of a bare ``nlp.pipe`` loop) and this script measured 0.96-0.99 while the stage ran
+at about 0.90 of raw spaCy in a process of its own. ``throughput.py``, with raw spaCy and reportminer in
+processes that take turns, sees it.
+
 Corpus: --corpus, else the OKFDE civic reports in ../shared/data/corpus/okfde_civic_blogs/texts, else the
 sample corpus in corpus/. The last line is JSON.
 """
