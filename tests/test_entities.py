@@ -190,3 +190,41 @@ def test_district_names_are_places_when_the_model_misses_them():
     doc.ents = [Span(doc, 4, 5, label="LOC"), Span(doc, 6, 7, label="MISC")]
     doc = nlp.get_pipe("reportminer_entity_rules")(doc)
     assert [(e.text, e.label_) for e in doc.ents] == [("Zwickau", "LOC"), ("Vogtlandkreis", "LOC")]
+
+
+def test_institutions_named_by_their_purpose_are_organisations():
+    """Ministries, Senate departments, institutes and foundations: the whole name, lists of fields included;
+    a model's longer organisation around the match is kept whole."""
+    import spacy
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("reportminer_entity_rules")
+
+    def orgs(text: str) -> list[str]:
+        return [e.text for e in nlp(text).ents if e.label_ == "ORG"]
+
+    assert orgs("Gefördert vom Bundesministerium für Familie, Senioren, Frauen und Jugend im Programm.") == [
+        "Bundesministerium für Familie, Senioren, Frauen und Jugend"
+    ]
+    assert orgs("Die Senatsverwaltung für Bildung, Jugend und Wissenschaft stellte die Daten bereit.") == [
+        "Senatsverwaltung für Bildung, Jugend und Wissenschaft"
+    ]
+    assert orgs("Ein Angebot der Bundeszentrale für politische Bildung für Schulen.") == [
+        "Bundeszentrale für politische Bildung"
+    ]
+    assert orgs("Das Nexus Institut und die Open Knowledge Foundation luden ein.") == [
+        "Nexus Institut",
+        "Open Knowledge Foundation",
+    ]
+    assert orgs("Sie sprach mit dem Bildungsministerium Rheinland-Pfalz über Schulen.") == [
+        "Bildungsministerium Rheinland-Pfalz"
+    ]
+    # the ministry of a sentence without a field of work stays untouched
+    assert orgs("Das Ministerium für die Planung war nicht zuständig.") == []
+
+    doc = nlp.make_doc("Das Bayerischen Staatsministerium für Unterricht und Kultus lud ein.")
+    doc.ents = [Span(doc, 1, 5, label="ORG")]  # a model that stopped after "Unterricht"
+    doc = nlp.get_pipe("reportminer_entity_rules")(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Bayerischen Staatsministerium für Unterricht und Kultus", "ORG")
+    ]

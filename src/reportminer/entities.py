@@ -606,10 +606,47 @@ _NEXT_NAME = {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", *_A
 _NAME_WORD = {"IS_TITLE": True, "LOWER": {"NOT_IN": _ARTICLES}}
 _ASSOCIATION_SUFFIXES = {"e.", "e.V.", "e.V"}
 
+# Institutions named by what they are for: "Bundesministerium für Familie, Senioren, Frauen und Jugend",
+# "Senatsverwaltung für Bildung, Jugend und Wissenschaft", "Bundeszentrale für politische Bildung".
+_FOR_HEAD = (
+    r"^(\w*[Mm]inisteriums?|Senatsverwaltung|\w*[Aa]mt(es)?|Bundes\w*(zentrale|anstalt|agentur)|"
+    r"Landes\w*(zentrale|anstalt|agentur)|Institut(s|es)?|Zentrums?|Gesellschaft|Akademie|Stiftung|Kommission)$"
+)
+_DETERMINERS = [
+    "eine", "einer", "eines", "einen", "diese", "dieser", "dieses", "diesen", "jede", "jeder", "jedes", "jeden",
+    "alle", "allen", "aller", "andere", "anderen", "unsere", "unserer", "unseren", "ihre", "ihrer", "ihren",
+    "seine", "seiner", "seinen", "welche", "welcher", "solche", "solchen", "keine", "keiner", "keinen",
+]  # fmt: skip
+# "Nexus Institut", "Open Knowledge Foundation", "Bertelsmann Stiftung"
+_NAMED_HEAD = ["institut", "instituts", "institute", "foundation", "stiftung"]
+# "Bildungsministerium Rheinland-Pfalz", "Stiftung Mercator", "Bündnis Freie Bildung"
+_HEAD_NAMED = r"^(\w*[Mm]inisterium|\w*[Mm]inisteriums|Stiftung|Bündnis|Bündnisses)$"
+
+
+def _for_patterns() -> list[list[dict]]:
+    """HEAD für X, HEAD für X und X, HEAD für X, X und X, ... where X is a noun, optionally after an adjective."""
+    adjective = {
+        "TEXT": {"REGEX": r"^[a-zäöü]{3,}(e|en|er|es)$"},
+        "LOWER": {"NOT_IN": _DETERMINERS},
+        "OP": "?",
+    }
+    item = [adjective, {"IS_TITLE": True, "LOWER": {"NOT_IN": _ARTICLES}}]
+    joiner = {"LOWER": {"IN": [",", "und", "sowie"]}}
+    patterns = []
+    for n in range(1, 5):
+        tail = [*item]
+        for _ in range(n - 1):
+            tail += [joiner, *item]
+        patterns.append([{"TEXT": {"REGEX": _FOR_HEAD}}, {"LOWER": "für"}, *tail])
+    return patterns
+
 
 def _rule_patterns() -> dict[str, list[list[dict]]]:
     return {
         "ORG": [
+            *_for_patterns(),
+            [{"IS_TITLE": True, "LOWER": {"NOT_IN": _ARTICLES}, "OP": "{1,3}"}, {"LOWER": {"IN": _NAMED_HEAD}}],
+            [{"TEXT": {"REGEX": _HEAD_NAMED}}, {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", "für", *_ARTICLES]}, "OP": "{1,2}"}],
             [{"LOWER": {"IN": ORG_HEADS}}, _NEXT_NAME],
             [{"LOWER": {"IN": ORG_HEADS}}, {"LOWER": {"IN": ["des", "der"]}, "OP": "?"},
              {"LOWER": {"IN": ["landkreis", "landkreises", "kreis", "kreises", "stadt", "gemeinde"]}}, _NEXT_NAME],
@@ -653,7 +690,7 @@ class EntityRules:
         matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in found]
         if not matches:
             return _add_district_names(doc)
-        matches = filter_spans(matches)
+        matches = filter_spans([_widen(doc, span) for span in filter_spans(matches)])
         taken = set()
         for span in matches:
             taken.update(range(span.start, span.end))
@@ -668,6 +705,19 @@ class EntityRules:
                 kept.append(Span(doc, rest[0], ent.end, label=ent.label_))
         doc.ents = filter_spans(kept + matches)
         return _add_district_names(doc)
+
+
+def _widen(doc: Doc, span: Span) -> Span:
+    """An organisation rule's match grown to the model's overlapping organisation: the model may have the
+    adjective before the head ("Bayerischen Staatsministerium für ...") or a longer name after it
+    ("Instituts für Corporate Governance", "California Institute of Technology")."""
+    if span.label_ != "ORG":
+        return span
+    start, end = span.start, span.end
+    for ent in doc.ents:
+        if ent.label_ == "ORG" and ent.start < span.end and span.start < ent.end:
+            start, end = min(start, ent.start), max(end, ent.end)
+    return span if (start, end) == (span.start, span.end) else Span(doc, start, end, label="ORG")
 
 
 #: one-word district names: "Vogtlandkreis", "Erzgebirgskreises", "Rhein-Sieg-Kreis"
