@@ -228,3 +228,32 @@ def test_institutions_named_by_their_purpose_are_organisations():
     assert [(e.text, e.label_) for e in doc.ents] == [
         ("Bayerischen Staatsministerium für Unterricht und Kultus", "ORG")
     ]
+
+
+def test_persons_and_places_that_are_only_common_nouns_are_dropped():
+    """A model's PER or LOC made only of words German Wiktionary knows solely as common nouns is dropped;
+    names that are also nouns (Müller, Essen), organisations and mixed spans stay."""
+    import spacy
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("reportminer_entity_rules")
+    rules = nlp.get_pipe("reportminer_entity_rules")
+    doc = nlp.make_doc(
+        "Für Imbiss und Getränke ist gesorgt , sagte Thomas Müller in Essen beim Umweltbundesamt ."
+    )
+    doc.ents = [
+        Span(doc, 1, 2, label="PER"),  # Imbiss
+        Span(doc, 3, 4, label="PER"),  # Getränke
+        Span(doc, 8, 10, label="PER"),  # Thomas Müller
+        Span(doc, 11, 12, label="LOC"),  # Essen
+        Span(doc, 13, 14, label="ORG"),  # Umweltbundesamt
+    ]
+    doc = rules(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Thomas Müller", "PER"),
+        ("Essen", "LOC"),
+        ("Umweltbundesamt", "ORG"),
+    ]
+    doc = nlp.make_doc("Das Interview führte Müller .")
+    doc.ents = [Span(doc, 1, 2, label="LOC"), Span(doc, 3, 4, label="PER")]
+    assert [e.text for e in rules(doc).ents] == ["Müller"]
