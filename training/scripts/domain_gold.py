@@ -90,10 +90,10 @@ def choose(texts: Path, n_docs: int) -> list[Path]:
     return chosen
 
 
-def template(corpus: Path, out_dir: Path, n_docs: int) -> None:
+def template(corpus: Path, out_dir: Path, n_docs: int, skip: int = 0) -> None:
     nlp = _nlp()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for path in choose(_texts_dir(corpus), n_docs):
+    for path in choose(_texts_dir(corpus), skip + n_docs)[skip:]:
         text = path.read_text(encoding="utf-8")
         sents = sentences(nlp, text)
         lines = []
@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("corpus", type=Path)
     t.add_argument("out_dir", type=Path)
     t.add_argument("--docs", type=int, default=12)
+    t.add_argument("--skip", type=int, default=0, help="leave out the first N chosen reports (the gold set's)")
     c = sub.add_parser("collect", help="annotated token files -> stand-off gold")
     c.add_argument("out_dir", type=Path)
     c.add_argument("dest", type=Path)
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "build":
         build(args.corpus, args.dest, args.gold)
     elif args.command == "template":
-        template(args.corpus, args.out_dir, args.docs)
+        template(args.corpus, args.out_dir, args.docs, args.skip)
     else:
         collect(args.out_dir, args.dest)
 
