@@ -1,5 +1,6 @@
 """Build the list of German words that are only common nouns, used by the entity rules to drop a model's
-person or place that is nothing but such words ("Imbiss und Getränke" tagged PER by the model).
+person or place that is nothing but such words ("Imbiss und Getränke" tagged PER by the model), and the
+list of German first names that lets them find a person's full name.
 
 Sources (nothing in the output is typed by hand):
 
@@ -18,8 +19,9 @@ How to rebuild (network only to the package registry)::
     .venv/bin/python scripts/build_lexicon.py                    # pip-downloads german-nouns==1.2.5 into a temp folder
     .venv/bin/python scripts/build_lexicon.py --nouns german_nouns-1.2.5-py3-none-any.whl
 
-Output (in src/reportminer/data/): common_nouns_de.txt.gz (one word a line, sorted) and LEXICON_SOURCES.txt.
-The word list is CC BY-SA 4.0 like its source; the rest of reportminer keeps its own licence.
+Output (in src/reportminer/data/): common_nouns_de.txt.gz (one word a line, sorted), first_names_de.txt (the
+lemmas of the entries tagged Vorname) and LEXICON_SOURCES.txt. The word lists are CC BY-SA 4.0 like their
+source; the rest of reportminer keeps its own licence.
 """
 
 from __future__ import annotations
@@ -53,16 +55,21 @@ def _nouns_csv(path: Path | None) -> str:
         return wheel.read("german_nouns/nouns.csv").decode("utf-8")
 
 
-def common_only(nouns_csv: str) -> tuple[set[str], int]:
+def common_only(nouns_csv: str) -> tuple[set[str], set[str], int]:
+    """Forms known only as common nouns, and the lemmas of first names (Vorname)."""
     common: set[str] = set()
     names: set[str] = set()
+    first: set[str] = set()
     rows = 0
     for row in csv.DictReader(io.StringIO(nouns_csv)):
         rows += 1
         forms = {v for k, v in row.items() if k not in NOT_FORMS and not k.startswith("genus") and v}
         forms.add(row["lemma"])
-        (names if NAME_POS & set(row["pos"].split(",")) else common).update(forms)
-    return {w for w in common - names if len(w) >= 3 and w[0].isupper() and " " not in w}, rows
+        pos = set(row["pos"].split(","))
+        (names if NAME_POS & pos else common).update(forms)
+        if "Vorname" in pos and " " not in row["lemma"]:
+            first.add(row["lemma"])
+    return {w for w in common - names if len(w) >= 3 and w[0].isupper() and " " not in w}, first, rows
 
 
 def name_words(conll: Path) -> set[str]:
@@ -100,7 +107,7 @@ def main() -> None:
         sys.exit(
             f"{args.germeval} not found: GermEval 2014 lives in ../shared/data/ner beside the repository"
         )
-    words, rows = common_only(_nouns_csv(args.nouns))
+    words, first, rows = common_only(_nouns_csv(args.nouns))
     in_names = name_words(args.germeval)
     places = place_words()
     kept = sorted(words - in_names - places)
@@ -110,6 +117,7 @@ def main() -> None:
     with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as fh:
         fh.write(("\n".join(kept) + "\n").encode("utf-8"))
     tmp.replace(out)
+    (OUT_DIR / "first_names_de.txt").write_text("\n".join(sorted(first)) + "\n", encoding="utf-8")
     (OUT_DIR / "LEXICON_SOURCES.txt").write_text(
         f"""Common-noun word list of reportminer.entities (src/reportminer/data/common_nouns_de.txt.gz)
 ====================================================================================
@@ -125,6 +133,9 @@ or Straßenname ({len(words):,} forms).
 Changed: left out are {len(words & in_names):,} forms that GermEval 2014 train (CC BY 4.0; Benikova, Biemann,
 Reznicek 2014) tags inside a name at least once and {len((words - in_names) & places):,} that are words of
 place names in reportminer's gazetteer (GAZETTEER_SOURCES.txt). Kept: {len(kept):,} forms.
+
+First names (src/reportminer/data/first_names_de.txt): the lemmas of the {len(first):,} one-word entries
+of the same file tagged Vorname; same source and licence.
 """,
         encoding="utf-8",
     )

@@ -257,3 +257,33 @@ def test_persons_and_places_that_are_only_common_nouns_are_dropped():
     doc = nlp.make_doc("Das Interview führte Müller .")
     doc.ents = [Span(doc, 1, 2, label="LOC"), Span(doc, 3, 4, label="PER")]
     assert [e.text for e in rules(doc).ents] == ["Müller"]
+
+
+def test_first_name_and_surname_make_a_person_where_the_model_cut_it():
+    """A first name (German Wiktionary's Vorname entries) and a following surname-like word: split off the
+    end of another entity, added to a first name tagged alone, or tagged where no entity covers them; not
+    when a third capitalised word follows ("August Horch Museum") and not for common nouns."""
+    import spacy
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("reportminer_entity_rules")
+    rules = nlp.get_pipe("reportminer_entity_rules")
+
+    doc = nlp.make_doc("Den Vortrag hielt der Leiter des Gemeindetages Peter Schulenkorf mit Freude .")
+    doc.ents = [Span(doc, 6, 9, label="ORG")]  # the model ran the organisation into the name
+    assert [(e.text, e.label_) for e in rules(doc).ents] == [
+        ("Gemeindetages", "ORG"),
+        ("Peter Schulenkorf", "PER"),
+    ]
+    doc = nlp.make_doc("Moderiert hat Martin Ziegenhagen die Runde .")
+    doc.ents = [Span(doc, 2, 3, label="PER")]
+    assert [(e.text, e.label_) for e in rules(doc).ents] == [("Martin Ziegenhagen", "PER")]
+
+    doc = nlp("Den Vortrag hielt Peter Schulenkorf mit Freude.")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Peter Schulenkorf", "PER")]
+    doc = nlp("Wir waren im August Horch Museum in Zwickau.")
+    assert [e.text for e in doc.ents if e.label_ == "PER"] == []
+    doc = nlp("Danach gab es für Peter Kaffee und Kuchen.")  # Kaffee is a common noun
+    assert [e.text for e in doc.ents if e.label_ == "PER"] == []
+    doc = nlp("Schön war es. Peter Schulenkorf kam später.")  # a sentence's first word may be anything
+    assert [e.text for e in doc.ents if e.label_ == "PER"] == []

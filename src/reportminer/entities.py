@@ -692,7 +692,7 @@ class EntityRules:
             found += self.association_matcher(doc)
         matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in found]
         if not matches:
-            return _add_district_names(doc)
+            return _full_names(_add_district_names(doc))
         matches = filter_spans([_widen(doc, span) for span in filter_spans(matches)])
         taken = set()
         for span in matches:
@@ -707,7 +707,7 @@ class EntityRules:
             if rest and rest == list(range(rest[0], ent.end)) and doc[rest[0]].is_title:
                 kept.append(Span(doc, rest[0], ent.end, label=ent.label_))
         doc.ents = filter_spans(kept + matches)
-        return _add_district_names(doc)
+        return _full_names(_add_district_names(doc))
 
 
 @lru_cache(maxsize=1)
@@ -720,6 +720,90 @@ def _common_nouns() -> np.ndarray:
     raw = resources.files("reportminer").joinpath("data/common_nouns_de.txt.gz").read_bytes()
     words = gzip.decompress(raw).decode("utf-8").split()
     return np.unique(np.fromiter((hash_string(w) for w in words), dtype=np.uint64, count=len(words)))
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> frozenset[str]:
+    """German first names (Wiktionary entries tagged Vorname, data/first_names_de.txt)."""
+    text = resources.files("reportminer").joinpath("data/first_names_de.txt").read_text(encoding="utf-8")
+    return frozenset(text.split())
+
+
+@lru_cache(maxsize=1)
+def _first_name_hashes() -> np.ndarray:
+    from spacy.strings import hash_string
+
+    return np.array(sorted(hash_string(name) for name in _first_names()), dtype=np.uint64)
+
+
+def _surname_like(token) -> bool:
+    """A capitalised word that may be a surname: letters (and hyphens), not a word known only as a common
+    noun, not a first name."""
+    text = token.text
+    if not (text[:1].isupper() and text.replace("-", "").isalpha() and len(text) > 1):
+        return False
+    common = _common_nouns()
+    orth = np.uint64(token.orth)
+    at = min(int(np.searchsorted(common, orth)), len(common) - 1)
+    return common[at] != orth and text not in _first_names()
+
+
+def _starts_sentence(doc: Doc, i: int) -> bool:
+    """Token i starts a sentence or line, by the token before it (the rules run before the sentencizer)."""
+    if i == 0:
+        return True
+    prev = doc[i - 1]
+    return prev.is_space or "\n" in prev.whitespace_ or prev.text in (".", "!", "?", ":", "…", "-", "•")
+
+
+def _full_names(doc: Doc) -> Doc:
+    """First name + surname made a person where the model cut it: a name that ends with one
+    ("des Sächsischen Städte- und Gemeindetages Peter Schulenkorf": ORG + PER), and a first name tagged
+    alone before a surname ("Martin" in "Martin Ziegenhagen führte ...")."""
+    first = _first_names()
+    ents = list(doc.ents)
+    hits = np.flatnonzero(np.isin(doc.to_array(ORTH), _first_name_hashes())).tolist()
+    if not hits:
+        return doc
+    taken = {i for e in ents for i in range(e.start, e.end)}
+    out: list[Span] = []
+    changed = False
+    for ent in ents:
+        if ent.label_ != "PER" and len(ent) >= 2 and ent[-2].text in first and _surname_like(ent[-1]):
+            if len(ent) > 2:
+                out.append(Span(doc, ent.start, ent.end - 2, label=ent.label_))
+            out.append(Span(doc, ent.end - 2, ent.end, label="PER"))
+            changed = True
+        elif (
+            ent.label_ == "PER"
+            and len(ent) == 1
+            and ent[0].text in first
+            and ent.end < len(doc)
+            and ent.end not in taken
+            and _surname_like(doc[ent.end])
+        ):
+            out.append(Span(doc, ent.start, ent.end + 1, label="PER"))
+            changed = True
+        else:
+            out.append(ent)
+    # a first name and a surname that no entity covers ("... Gemeindetages Peter Schulenkorf mit ..."),
+    # not at a sentence's start and not followed by another capitalised word
+    taken = {i for e in out for i in range(e.start, e.end)}
+    for i in hits:
+        if (
+            i + 1 < len(doc)
+            and i not in taken
+            and i + 1 not in taken
+            and not _starts_sentence(doc, i)
+            and _surname_like(doc[i + 1])
+            and not (i + 2 < len(doc) and doc[i + 2].is_title)  # part of a longer name: "August Horch Museum"
+        ):
+            out.append(Span(doc, i, i + 2, label="PER"))
+            taken.update((i, i + 1))
+            changed = True
+    if changed:
+        doc.ents = sorted(out, key=lambda span: span.start)
+    return doc
 
 
 def _drop_common_nouns(doc: Doc) -> Doc:

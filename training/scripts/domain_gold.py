@@ -206,7 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("corpus", type=Path)
     t.add_argument("out_dir", type=Path)
     t.add_argument("--docs", type=int, default=12)
-    t.add_argument("--skip", type=int, default=0, help="leave out the first N chosen reports (the gold set's)")
+    t.add_argument(
+        "--skip", type=int, default=0, help="leave out the first N chosen reports (the gold set's)"
+    )
     c = sub.add_parser("collect", help="annotated token files -> stand-off gold")
     c.add_argument("out_dir", type=Path)
     c.add_argument("dest", type=Path)
