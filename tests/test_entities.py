@@ -287,3 +287,17 @@ def test_first_name_and_surname_make_a_person_where_the_model_cut_it():
     assert [e.text for e in doc.ents if e.label_ == "PER"] == []
     doc = nlp("Schön war es. Peter Schulenkorf kam später.")  # a sentence's first word may be anything
     assert [e.text for e in doc.ents if e.label_ == "PER"] == []
+
+
+def test_entities_lose_the_articles_and_prepositions_they_end_with():
+    import spacy
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("reportminer_entity_rules")
+    doc = nlp.make_doc("Polizeihauptkommissar Stefan Lorenz von der Polizeidirektion Zwickau berichtete .")
+    doc.ents = [Span(doc, 1, 4, label="PER")]  # a model that took "von" in
+    doc = nlp.get_pipe("reportminer_entity_rules")(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Stefan Lorenz", "PER"),
+        ("Polizeidirektion Zwickau", "ORG"),
+    ]

@@ -686,7 +686,7 @@ class EntityRules:
                 self.association_matcher.add(label, associations, greedy="LONGEST")
 
     def __call__(self, doc: Doc) -> Doc:
-        doc = _drop_common_nouns(doc)
+        doc = _trim_function_words(_drop_common_nouns(doc))
         found = list(self.matcher(doc))
         if any(t.text in _ASSOCIATION_SUFFIXES for t in doc):
             found += self.association_matcher(doc)
@@ -803,6 +803,31 @@ def _full_names(doc: Doc) -> Doc:
             changed = True
     if changed:
         doc.ents = sorted(out, key=lambda span: span.start)
+    return doc
+
+
+#: words no German name ends with ("Stefan Lorenz von der Polizeidirektion": the model may take "von" in)
+_TRAILING_FUNCTION_WORDS = frozenset(
+    "der die das des dem den von vom zu zur zum und oder sowie für im in am an auf aus bei mit nach über".split()
+)
+
+
+def _trim_function_words(doc: Doc) -> Doc:
+    """The model's entities lose the articles and prepositions they end with."""
+    out = []
+    changed = False
+    for ent in doc.ents:
+        end = ent.end
+        while end > ent.start and doc[end - 1].text in _TRAILING_FUNCTION_WORDS:
+            end -= 1
+        if end != ent.end:
+            changed = True
+            if end > ent.start:
+                out.append(Span(doc, ent.start, end, label=ent.label_))
+        else:
+            out.append(ent)
+    if changed:
+        doc.ents = out
     return doc
 
 
