@@ -620,9 +620,9 @@ _DETERMINERS = [
     "seine", "seiner", "seinen", "welche", "welcher", "solche", "solchen", "keine", "keiner", "keinen",
 ]  # fmt: skip
 # "Nexus Institut", "Open Knowledge Foundation", "Bertelsmann Stiftung"
-_NAMED_HEAD = ["institut", "instituts", "institute", "foundation", "stiftung"]
+_HEAD_AFTER_NAME = ["institut", "instituts", "institute", "foundation", "stiftung"]
 # "Bildungsministerium Rheinland-Pfalz", "Stiftung Mercator", "Bündnis Freie Bildung"
-_HEAD_NAMED = r"^(\w*[Mm]inisterium|\w*[Mm]inisteriums|Stiftung|Bündnis|Bündnisses)$"
+_HEAD_BEFORE_NAME = r"^(\w*[Mm]inisterium|\w*[Mm]inisteriums|Stiftung|Bündnis|Bündnisses)$"
 
 
 def _for_patterns() -> list[list[dict]]:
@@ -647,8 +647,8 @@ def _rule_patterns() -> dict[str, list[list[dict]]]:
     return {
         "ORG": [
             *_for_patterns(),
-            [{"IS_TITLE": True, "LOWER": {"NOT_IN": _ARTICLES}, "OP": "{1,3}"}, {"LOWER": {"IN": _NAMED_HEAD}}],
-            [{"TEXT": {"REGEX": _HEAD_NAMED}}, {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", "für", *_ARTICLES]}, "OP": "{1,2}"}],
+            [{"IS_TITLE": True, "LOWER": {"NOT_IN": _ARTICLES}, "OP": "{1,3}"}, {"LOWER": {"IN": _HEAD_AFTER_NAME}}],
+            [{"TEXT": {"REGEX": _HEAD_BEFORE_NAME}}, {"IS_TITLE": True, "LOWER": {"NOT_IN": ["und", "sowie", "oder", "für", *_ARTICLES]}, "OP": "{1,2}"}],
             [{"LOWER": {"IN": ORG_HEADS}}, _NEXT_NAME],
             [{"LOWER": {"IN": ORG_HEADS}}, {"LOWER": {"IN": ["des", "der"]}, "OP": "?"},
              {"LOWER": {"IN": ["landkreis", "landkreises", "kreis", "kreises", "stadt", "gemeinde"]}}, _NEXT_NAME],
@@ -710,42 +710,33 @@ class EntityRules:
         return _full_names(_add_district_names(doc))
 
 
-@lru_cache(maxsize=1)
-def _common_nouns() -> np.ndarray:
-    """Sorted spaCy hashes of the words that German Wiktionary knows only as common nouns (never as a name),
-    less those GermEval 2014 tags inside a name and the gazetteer's place words (scripts/build_lexicon.py,
-    data/LEXICON_SOURCES.txt)."""
+def _word_hashes(name: str) -> np.ndarray:
+    """Sorted spaCy hashes (ORTH values) of the words of a packaged word list in data/."""
     from spacy.strings import hash_string
 
-    raw = resources.files("reportminer").joinpath("data/common_nouns_de.txt.gz").read_bytes()
-    words = gzip.decompress(raw).decode("utf-8").split()
+    raw = resources.files("reportminer").joinpath(f"data/{name}").read_bytes()
+    words = (gzip.decompress(raw) if name.endswith(".gz") else raw).decode("utf-8").split()
     return np.unique(np.fromiter((hash_string(w) for w in words), dtype=np.uint64, count=len(words)))
 
 
 @lru_cache(maxsize=1)
-def _first_names() -> frozenset[str]:
-    """German first names (Wiktionary entries tagged Vorname, data/first_names_de.txt)."""
-    text = resources.files("reportminer").joinpath("data/first_names_de.txt").read_text(encoding="utf-8")
-    return frozenset(text.split())
+def _common_nouns() -> np.ndarray:
+    """The words that German Wiktionary knows only as common nouns (never as a name), less those GermEval
+    2014 tags inside a name and the gazetteer's place words (scripts/build_lexicon.py,
+    data/LEXICON_SOURCES.txt)."""
+    return _word_hashes("common_nouns_de.txt.gz")
 
 
 @lru_cache(maxsize=1)
-def _first_name_hashes() -> np.ndarray:
-    from spacy.strings import hash_string
+def _first_names() -> np.ndarray:
+    """German first names (Wiktionary entries tagged Vorname, data/first_names_de.txt)."""
+    return _word_hashes("first_names_de.txt")
 
-    return np.array(sorted(hash_string(name) for name in _first_names()), dtype=np.uint64)
 
-
-def _surname_like(token) -> bool:
-    """A capitalised word that may be a surname: letters (and hyphens), not a word known only as a common
-    noun, not a first name."""
-    text = token.text
-    if not (text[:1].isupper() and text.replace("-", "").isalpha() and len(text) > 1):
-        return False
-    common = _common_nouns()
-    orth = np.uint64(token.orth)
-    at = min(int(np.searchsorted(common, orth)), len(common) - 1)
-    return common[at] != orth and text not in _first_names()
+def _in_sorted(table: np.ndarray, orths: np.ndarray) -> np.ndarray:
+    """Which of the ORTH values are in a sorted hash table (one binary search each)."""
+    at = np.minimum(np.searchsorted(table, orths), len(table) - 1)
+    return table[at] == orths
 
 
 def _starts_sentence(doc: Doc, i: int) -> bool:
@@ -760,16 +751,31 @@ def _full_names(doc: Doc) -> Doc:
     """First name + surname made a person where the model cut it: a name that ends with one
     ("des Sächsischen Städte- und Gemeindetages Peter Schulenkorf": ORG + PER), and a first name tagged
     alone before a surname ("Martin" in "Martin Ziegenhagen führte ...")."""
-    first = _first_names()
-    ents = list(doc.ents)
-    hits = np.flatnonzero(np.isin(doc.to_array(ORTH), _first_name_hashes())).tolist()
+    orths = doc.to_array(ORTH)
+    is_first = _in_sorted(_first_names(), orths)
+    hits = np.flatnonzero(is_first).tolist()
     if not hits:
         return doc
+    is_common = _in_sorted(_common_nouns(), orths)
+
+    def surname_like(i: int) -> bool:
+        """A capitalised word that may be a surname: letters (and hyphens), not a word known only as a
+        common noun, not a first name."""
+        text = doc[i].text
+        return (
+            text[:1].isupper()
+            and text.replace("-", "").isalpha()
+            and len(text) > 1
+            and not is_common[i]
+            and not is_first[i]
+        )
+
+    ents = list(doc.ents)
     taken = {i for e in ents for i in range(e.start, e.end)}
     out: list[Span] = []
     changed = False
     for ent in ents:
-        if ent.label_ != "PER" and len(ent) >= 2 and ent[-2].text in first and _surname_like(ent[-1]):
+        if ent.label_ != "PER" and len(ent) >= 2 and is_first[ent.end - 2] and surname_like(ent.end - 1):
             if len(ent) > 2:
                 out.append(Span(doc, ent.start, ent.end - 2, label=ent.label_))
             out.append(Span(doc, ent.end - 2, ent.end, label="PER"))
@@ -777,10 +783,10 @@ def _full_names(doc: Doc) -> Doc:
         elif (
             ent.label_ == "PER"
             and len(ent) == 1
-            and ent[0].text in first
+            and is_first[ent.start]
             and ent.end < len(doc)
             and ent.end not in taken
-            and _surname_like(doc[ent.end])
+            and surname_like(ent.end)
         ):
             out.append(Span(doc, ent.start, ent.end + 1, label="PER"))
             changed = True
@@ -795,7 +801,7 @@ def _full_names(doc: Doc) -> Doc:
             and i not in taken
             and i + 1 not in taken
             and not _starts_sentence(doc, i)
-            and _surname_like(doc[i + 1])
+            and surname_like(i + 1)
             and not (i + 2 < len(doc) and doc[i + 2].is_title)  # part of a longer name: "August Horch Museum"
         ):
             out.append(Span(doc, i, i + 2, label="PER"))
@@ -838,10 +844,7 @@ def _drop_common_nouns(doc: Doc) -> Doc:
     ents = [e for e in doc.ents if e.label_ in ("PER", "LOC")]
     if not ents:
         return doc
-    common = _common_nouns()
-    orths = doc.to_array(ORTH)
-    at = np.minimum(np.searchsorted(common, orths), len(common) - 1)
-    is_common = common[at] == orths
+    is_common = _in_sorted(_common_nouns(), doc.to_array(ORTH))
     drop = {e for e in ents if is_common[e.start : e.end].all()}
     if drop:
         doc.ents = [e for e in doc.ents if e not in drop]
