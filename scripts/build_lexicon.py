@@ -73,12 +73,15 @@ def common_only(nouns_csv: str) -> tuple[set[str], set[str], int]:
 
 
 def name_words(conll: Path) -> set[str]:
-    words = set()
-    for line in conll.read_text(encoding="utf-8").splitlines():
-        token, _, tag = line.partition("\t")
-        if tag and tag != "O":
-            words.add(token)
-    return words
+    """The words that the gold file tags inside a name at least once."""
+    from reportminer.conll import read_conll
+
+    return {
+        tok
+        for sent in read_conll(conll)
+        for tok, tag in zip(sent.tokens, sent.tags, strict=True)
+        if tag != "O"
+    }
 
 
 def place_words() -> set[str]:

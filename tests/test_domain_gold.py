@@ -65,11 +65,8 @@ def test_annotations_round_trip_to_conll_with_offsets_only(corpus, tmp_path):
 
     # annotate through the template/collect path, with the report chosen directly
     work.mkdir(exist_ok=True)
-    lines = [line for sent in sents for line in [*(f"{t}\tO" for t, _, _ in sent), ""]]
     doc_id = "cfg_2020-01-01-treffen"
-    (work / f"{doc_id}.conll").write_text("\n".join(lines), encoding="utf-8")
-    meta = {"doc_id": doc_id, "sha1": dg._sha1(text), "sentences": [[[s, e] for _, s, e in x] for x in sents]}
-    (work / f"{doc_id}.offsets.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert dg.write_template(nlp, corpus / "texts" / f"{doc_id}.txt", work) == sents
     _annotate(
         work / f"{doc_id}.conll",
         {

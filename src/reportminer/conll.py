@@ -74,7 +74,7 @@ def write_conll(path: Path, sentences: Iterable[Sentence]) -> None:
             fh.write("\n")
 
 
-def _spans(tags: list[str]) -> set[tuple[int, int, str]]:
+def iob_spans(tags: list[str]) -> set[tuple[int, int, str]]:
     """Entity spans (start, end, label) of an IOB2 tag sequence; a stray I- starts a new entity."""
     spans, start, label = set(), None, None
     for i, tag in enumerate([*tags, "O"]):
@@ -92,7 +92,7 @@ def score_ner(gold: Iterable[Sentence], predicted: Iterable[Sentence]) -> dict:
     tp, n_gold, n_pred = Counter(), Counter(), Counter()
     n_sentences = 0
     for g, p in zip(gold, predicted, strict=True):
-        gs, ps = _spans(g.tags), _spans(p.tags)
+        gs, ps = iob_spans(g.tags), iob_spans(p.tags)
         for s in gs:
             n_gold[s[2]] += 1
         for s in ps:

@@ -29,6 +29,9 @@ import json
 import sys
 from pathlib import Path
 
+from reportminer.conll import Sentence, iob_spans, read_conll
+from reportminer.errors import InputError
+
 LABELS = ("PER", "LOC", "ORG", "MISC")
 
 
@@ -90,39 +93,38 @@ def choose(texts: Path, n_docs: int) -> list[Path]:
     return chosen
 
 
+def write_template(nlp, path: Path, out_dir: Path) -> list[list[tuple[str, int, int]]]:
+    """A report's token file (every tag O) and its offsets for the annotators; returns its sentences."""
+    text = path.read_text(encoding="utf-8")
+    sents = sentences(nlp, text)
+    lines = [line for sent in sents for line in [*(f"{tok}\tO" for tok, _, _ in sent), ""]]
+    (out_dir / f"{path.stem}.conll").write_text("\n".join(lines), encoding="utf-8")
+    meta = {"doc_id": path.stem, "sha1": _sha1(text), "sentences": [[[s, e] for _, s, e in x] for x in sents]}
+    (out_dir / f"{path.stem}.offsets.json").write_text(json.dumps(meta), encoding="utf-8")
+    return sents
+
+
 def template(corpus: Path, out_dir: Path, n_docs: int, skip: int = 0) -> None:
     nlp = _nlp()
     out_dir.mkdir(parents=True, exist_ok=True)
     for path in choose(_texts_dir(corpus), skip + n_docs)[skip:]:
-        text = path.read_text(encoding="utf-8")
-        sents = sentences(nlp, text)
-        lines = []
-        for sent in sents:
-            lines.extend(f"{tok}\tO" for tok, _, _ in sent)
-            lines.append("")
-        (out_dir / f"{path.stem}.conll").write_text("\n".join(lines), encoding="utf-8")
-        meta = {
-            "doc_id": path.stem,
-            "sha1": _sha1(text),
-            "sentences": [[[s, e] for _, s, e in x] for x in sents],
-        }
-        (out_dir / f"{path.stem}.offsets.json").write_text(json.dumps(meta), encoding="utf-8")
+        sents = write_template(nlp, path, out_dir)
         print(f"{path.stem}: {len(sents)} sentences, {sum(map(len, sents))} tokens")
 
 
-def _read_tags(path: Path) -> list[list[tuple[str, str]]]:
-    sents: list[list[tuple[str, str]]] = [[]]
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            if sents[-1]:
-                sents.append([])
-            continue
-        tok, _, tag = line.partition("\t")
-        tag = tag.strip()
-        if tag != "O" and (tag[:2] not in ("B-", "I-") or tag[2:] not in LABELS):
-            sys.exit(f"{path}:{n}: bad tag {tag!r} (use O, B-X or I-X with X in {', '.join(LABELS)})")
-        sents[-1].append((tok, tag))
-    return [s for s in sents if s]
+def _read_tags(path: Path) -> list[Sentence]:
+    """The sentences of an annotated token file; every tag must be O or B-/I- of one of LABELS."""
+    try:
+        sents = list(read_conll(path))
+    except InputError as exc:
+        sys.exit(str(exc))
+    for n, sent in enumerate(sents, 1):
+        for tok, tag in zip(sent.tokens, sent.tags, strict=True):
+            if tag != "O" and tag[2:] not in LABELS:
+                sys.exit(
+                    f"{path}: sentence {n}, token {tok!r}: bad tag {tag!r} (X in B-X/I-X is one of {', '.join(LABELS)})"
+                )
+    return sents
 
 
 def collect(out_dir: Path, dest: Path) -> None:
@@ -130,22 +132,13 @@ def collect(out_dir: Path, dest: Path) -> None:
     for meta_path in sorted(out_dir.glob("*.offsets.json")):
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         tagged = _read_tags(meta_path.with_name(meta["doc_id"] + ".conll"))
-        if [len(s) for s in tagged] != [len(s) for s in meta["sentences"]]:
+        if [len(s.tags) for s in tagged] != [len(s) for s in meta["sentences"]]:
             sys.exit(f"{meta_path}: the annotated file's tokens no longer match the template's")
-        ents = []
-        for sent_tags, sent_offsets in zip(tagged, meta["sentences"], strict=True):
-            start = label = end = None
-            for (_, tag), (s, e) in zip(sent_tags, sent_offsets, strict=True):
-                if tag.startswith("I-") and label == tag[2:]:
-                    end = e
-                    continue
-                if label is not None:
-                    ents.append([start, end, label])
-                    label = None
-                if tag != "O":  # B-X, or an I-X that starts a span
-                    start, end, label = s, e, tag[2:]
-            if label is not None:
-                ents.append([start, end, label])
+        ents = [
+            [offsets[start][0], offsets[end - 1][1], label]
+            for sent, offsets in zip(tagged, meta["sentences"], strict=True)
+            for start, end, label in sorted(iob_spans(sent.tags))
+        ]
         sents = [[s[0][0], s[-1][1]] for s in meta["sentences"]]
         records.append({"doc_id": meta["doc_id"], "sha1": meta["sha1"], "sentences": sents, "entities": ents})
     dest.parent.mkdir(parents=True, exist_ok=True)
