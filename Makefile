@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/reportminer run corpus --out outputs
+	$(BIN)/reportminer run corpus --out outputs --codebook municipal-prevention
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

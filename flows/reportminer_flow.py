@@ -46,11 +46,11 @@ def analyse_batch(reports: list[Report], model: str | None) -> tuple[list[Analys
 
 @task(name="build-tables", cache_policy=NO_CACHE)
 def build_tables(
-    analysed, errors, run, *, previous_themes=None, previous_state=None, spool_dir=None
+    analysed, errors, run, *, previous_themes=None, previous_state=None, spool_dir=None, codebook=None
 ) -> store.BuiltTables:
     return pipeline.build_tables(
         analysed, errors, run, previous_themes=previous_themes, previous_state=previous_state,
-        spool_dir=spool_dir,
+        spool_dir=spool_dir, codebook=codebook,
     )  # fmt: skip
 
 
@@ -81,18 +81,20 @@ def reportminer_flow(
     batch_size: int = 32,
     full: bool = False,
     parallel: int = 1,
+    codebook: str | None = None,
 ) -> pipeline.RunSummary:
     """Analyse the new and changed reports under ``corpus`` (all of them with ``full``) and write the
     tables to ``out``; publishes the run's figures as the markdown artifact ``reportminer-run``.
 
     ``parallel``: analysis batches submitted to the task runner at once (above 1 only with a runner that
-    runs tasks in parallel processes, see :func:`dask_flow`)."""
+    runs tasks in parallel processes, see :func:`dask_flow`). ``codebook``: a theme codebook (TOML file or
+    shipped name) that guides the themes; without it themes come from the data alone."""
     steps = pipeline.Steps(
         read=read_batch, analyse=analyse_batch, build=build_tables, write=write_outputs, parallel=parallel
     )
     summary = pipeline.run_pipeline(
         Path(corpus), Path(out), model=model, batch_size=batch_size, progress=_progress(), steps=steps,
-        full=full,
+        full=full, codebook=codebook,
     )  # fmt: skip
     publish_summary(summary)
     return summary

@@ -22,15 +22,26 @@ DEFAULT_CRON = "0 6 * * 1"  # Mondays at 06:00
 
 
 def flow_parameters(
-    corpus: str | Path, out: str | Path, model: str | None = None, batch_size: int = 32
+    corpus: str | Path,
+    out: str | Path,
+    model: str | None = None,
+    batch_size: int = 32,
+    codebook: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The flow's parameters for a schedule; folders made absolute, so runs do not depend on the
-    working directory of the process or worker that starts them."""
+    """The flow's parameters for a schedule; folders (and a codebook file) made absolute, so runs do not
+    depend on the working directory of the process or worker that starts them. A shipped codebook stays
+    a name."""
+    from reportminer.themes import codebook_path
+
+    if codebook:
+        path = codebook_path(codebook)
+        codebook = str(path.resolve()) if path.exists() and Path(codebook).exists() else str(codebook)
     return {
         "corpus": str(Path(corpus).resolve()),
         "out": str(Path(out).resolve()),
         "model": model,
         "batch_size": batch_size,
+        "codebook": codebook or None,
     }
 
 
@@ -42,6 +53,7 @@ def deployment(
     *,
     name: str = DEPLOYMENT_NAME,
     work_pool: str | None = None,
+    codebook: str | Path | None = None,
 ) -> RunnerDeployment:
     """The scheduled deployment of the flow (not registered yet: see :func:`serve` and :func:`deploy`).
 
@@ -53,7 +65,7 @@ def deployment(
     return reportminer_flow.to_deployment(
         name=name,
         cron=cron,
-        parameters=flow_parameters(corpus, out, model),
+        parameters=flow_parameters(corpus, out, model, codebook=codebook),
         description=f"reportminer over {Path(corpus).resolve()} on schedule {cron!r}",
         work_pool_name=work_pool,
         entrypoint_type=EntrypointType.MODULE_PATH if work_pool else EntrypointType.FILE_PATH,
@@ -67,9 +79,12 @@ def serve(
     model: str | None = None,
     *,
     name: str = DEPLOYMENT_NAME,
+    codebook: str | Path | None = None,
 ) -> None:
     """Run the flow on ``cron`` from this process until it is stopped (Ctrl+C)."""
-    reportminer_flow.serve(name=name, cron=cron, parameters=flow_parameters(corpus, out, model))
+    reportminer_flow.serve(
+        name=name, cron=cron, parameters=flow_parameters(corpus, out, model, codebook=codebook)
+    )
 
 
 def deploy(
@@ -80,9 +95,10 @@ def deploy(
     *,
     work_pool: str,
     name: str = DEPLOYMENT_NAME,
+    codebook: str | Path | None = None,
 ) -> UUID:
     """Register the scheduled deployment with the Prefect server, for a worker of ``work_pool`` to run
     (``prefect worker start --pool WORK_POOL``). Returns the deployment's id."""
-    return deployment(corpus, out, cron, model, name=name, work_pool=work_pool).apply(
+    return deployment(corpus, out, cron, model, name=name, work_pool=work_pool, codebook=codebook).apply(
         work_pool_name=work_pool
     )

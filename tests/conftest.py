@@ -61,7 +61,8 @@ def seed_analysis(nlp, seed_path):
 
 @pytest.fixture(scope="session")
 def corpus_tables(nlp, tmp_path_factory):
-    """The sample corpus (plus the seed report when ../shared is there) run through every stage."""
+    """The sample corpus (plus the seed report when ../shared is there) run through every stage, with the
+    shipped codebook as `make run` passes it."""
     from reportminer import pipeline, store
     from reportminer.nlp import model_name
 
@@ -75,6 +76,6 @@ def corpus_tables(nlp, tmp_path_factory):
         run_id=pipeline.new_run_id(), started_at=pipeline.utc_now(), corpus=str(CORPUS),
         model=model_name(nlp), model_source="bundled",
     )  # fmt: skip
-    tables = pipeline.build_tables(analysed, errors + nlp_errors, run)
+    tables = pipeline.build_tables(analysed, errors + nlp_errors, run, codebook="municipal-prevention")
     out = tmp_path_factory.mktemp("outputs")
     return store.write_tables(tables, out), out

@@ -303,7 +303,7 @@ def test_cli_disk_full_exits_2_with_one_line(grown_corpus, tmp_path, monkeypatch
 
 def test_full_disk_while_caching_is_a_warning_not_a_crash(tmp_path, caplog):
     from reportminer.cache import AnalysisCache
-    from reportminer.records import AnalysedReport, Report
+    from reportminer.records import AnalysedReport, Report, TextUnit
 
     text = secrets.token_hex(50_000)  # does not compress: needs more pages than the cache may grow by
     report = Report("d1", "a.txt", "0" * 64, "txt", "Titel", None, None, "utf-8", text)
@@ -311,6 +311,6 @@ def test_full_disk_while_caching_is_a_warning_not_a_crash(tmp_path, caplog):
         pages = cache._conn.execute("PRAGMA page_count").fetchone()[0]
         cache._conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from now on
         with caplog.at_level(logging.WARNING, logger="reportminer.cache"):
-            cache.put_many([AnalysedReport(report, [], ["rat"], 1, "model")])
+            cache.put_many([AnalysedReport(report, [], [TextUnit(0, 3, ["rat"])], 1, "model")])
         assert cache.get(report.sha256, report.path) is None and len(cache) == 0
     assert "database or disk is full" in caplog.text and "the next run analyses them again" in caplog.text

@@ -73,6 +73,9 @@ def test_sample_corpus_tables(corpus_tables):
     assert len(themes) >= 2 and themes["label"].str.len().gt(0).all()
     sums = doc_themes.groupby("doc_id")["weight"].sum()
     assert ((sums - 1).abs() < 0.01).all()
+    # a report's themes are those of at least the model's minimum weight (0.25): several, one or none
+    assigned = doc_themes["assigned"].astype(bool)
+    assert (assigned == doc_themes["weight"].ge(0.25)).all() and assigned.sum() >= 0.8 * len(docs)
 
     with sqlite3.connect(out / "reportminer.sqlite") as conn:
         for name, df in tables.items():

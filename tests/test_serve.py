@@ -26,8 +26,17 @@ def test_deployment_carries_cron_and_parameters(tmp_path):
         "out": str((tmp_path / "out").resolve()),
         "model": "de_core_news_md",
         "batch_size": 32,
+        "codebook": None,
     }
     assert dep.entrypoint.endswith("reportminer_flow.py:reportminer_flow")
+    # a codebook file travels as an absolute path, a shipped codebook by its name
+    book = tmp_path / "book.toml"
+    book.write_text('[[theme]]\nid = "rad"\nterms = ["radweg"]\n', encoding="utf-8")
+    assert deployment(CORPUS, tmp_path, "0 6 * * 1", codebook=book).parameters["codebook"] == str(
+        book.resolve()
+    )
+    shipped = deployment(CORPUS, tmp_path, "0 6 * * 1", codebook="municipal-prevention")
+    assert shipped.parameters["codebook"] == "municipal-prevention"
 
     pooled = deployment(CORPUS, tmp_path / "out", "30 5 * * *", work_pool="reports")
     assert pooled.work_pool_name == "reports"

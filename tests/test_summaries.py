@@ -31,6 +31,7 @@ def test_segment_themes_table(corpus_tables):
         assert para.strip() == para and "\n\n" not in para
     sums = seg.groupby(["doc_id", "segment"])["weight"].sum()
     assert ((sums > 0.98) & (sums < 1.02)).all()
+    assert (seg["assigned"].astype(bool) == seg["weight"].ge(0.25)).all()  # its themes: weight >= 0.25
     assert tables["themes"]["theme_key"].notna().all()
 
 

@@ -12,6 +12,17 @@ from .conftest import CORPUS, shared_path
 from .test_themes import TEXTS
 
 
+def _units(texts: list[str]):
+    """Sentence units with theme terms of each text, as the analysis stage makes them (blank pipeline)."""
+    import spacy
+
+    from reportminer.pipeline import text_units
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    return [text_units(doc) for doc in nlp.pipe(texts)]
+
+
 def _run(term_lists: list[list[str]], previous: pd.DataFrame | None, state=None):
     """One run as ``pipeline.fit_themes`` does it: rank-1 theme id per document, the themes table and
     the model's state for the next run."""
@@ -93,9 +104,8 @@ def test_pipeline_keeps_theme_ids_and_writes_drift(tmp_path):
     from reportminer.pipeline import AnalysedReport, RunInfo, build_tables, list_reports, read_reports
 
     reports, _ = read_reports(list_reports(CORPUS), CORPUS)
-    terms = _term_lists([r.text for r in reports], None)
-    analysed = [AnalysedReport(report=r, mentions=[], terms=t, n_words=len(t), model="blank")
-                for r, t in zip(reports, terms, strict=True)]  # fmt: skip
+    analysed = [AnalysedReport(report=r, mentions=[], units=units, n_words=len(units), model="blank")
+                for r, units in zip(reports, _units([r.text for r in reports]), strict=True)]  # fmt: skip
     first = store.write_tables(build_tables(analysed[:-2], [], RunInfo("r1", "t", "c", "m", "b")), tmp_path)
     assert set(first["theme_drift"]["status"]) == {"new"}
     previous = store.read_previous_table(tmp_path, "themes")

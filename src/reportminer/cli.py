@@ -24,6 +24,14 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
+CodebookOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Theme codebook: a TOML file (per theme: id, label, description, terms) or a shipped name "
+        "(municipal-prevention). Without it, themes come from the data alone."
+    ),
+]
+
 
 def _fail(message: str, code: int = 2) -> None:
     console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
@@ -69,6 +77,7 @@ def run(
         typer.Option(help="Scheduler of an existing Dask cluster (tcp://host:8786); default: a LocalCluster"),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes of the LocalCluster")] = 2,
+    codebook: CodebookOption = None,
 ) -> None:
     """Analyse every report in CORPUS and write tables (Parquet, CSV, SQLite) to OUT.
 
@@ -90,6 +99,7 @@ def run(
     dask = (dask_address, workers) if task_runner == "dask" else None
     if not corpus.exists():
         _fail(f"corpus folder {corpus} does not exist; pass a folder of .txt/.md/.html/.pdf/.docx reports")
+    _check_codebook(codebook)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from reportminer.pipeline import run_pipeline
@@ -107,7 +117,9 @@ def run(
             progress.update(bar, description="analysing reports", completed=done, total=total)
 
         def local() -> object:
-            return run_pipeline(corpus, out, model=model, batch_size=batch_size, progress=hook, full=full)
+            return run_pipeline(
+                corpus, out, model=model, batch_size=batch_size, progress=hook, full=full, codebook=codebook
+            )
 
         try:
             if engine == "local":
@@ -124,6 +136,7 @@ def run(
                     local,
                     full=full,
                     dask=dask,
+                    codebook=codebook,
                 )
         except ReportminerError as exc:
             progress.stop()
@@ -131,7 +144,20 @@ def run(
     _print_summary(summary)
 
 
-def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local, *, full=False, dask=None):
+def _check_codebook(codebook: str | None) -> None:
+    """A bad codebook stops the command in one line (file and line) before anything is read or written."""
+    if codebook:
+        from reportminer.themes import load_codebook
+
+        try:
+            load_codebook(codebook)
+        except ReportminerError as exc:
+            _fail(str(exc))
+
+
+def _run_prefect(
+    corpus, out, model, batch_size, hook, verbose, started, local, *, full=False, dask=None, codebook=None
+):
     """The Prefect flow; falls back to ``local`` when Prefect fails before the flow's work began.
     ``dask``: ``(address or None, LocalCluster workers)`` to run the analysis on Dask (no fallback)."""
     _prepare_prefect(verbose)
@@ -141,7 +167,10 @@ def _run_prefect(corpus, out, model, batch_size, hook, verbose, started, local, 
         console.print(f"[yellow]Prefect unavailable ({exc}); running locally[/]", soft_wrap=True)
         return local()
     flow_module.progress_hook = hook
-    params = {"corpus": str(corpus), "out": str(out), "model": model, "batch_size": batch_size, "full": full}
+    params = {
+        "corpus": str(corpus), "out": str(out), "model": model, "batch_size": batch_size, "full": full,
+        "codebook": None if codebook is None else str(codebook),
+    }  # fmt: skip
     try:
         if dask is not None:
             address, workers = dask
@@ -276,28 +305,95 @@ def eval_dates(
 
 @app.command("eval-themes")
 def eval_themes(
-    folder: Annotated[Path, typer.Argument(help="Folder with texts/<doc_id>.txt")],
+    folder: Annotated[Path, typer.Argument(help="Folder with texts/<doc_id>.txt and metadata.csv")],
     labels: Annotated[
-        Path | None, typer.Option(help="CSV with doc_id and a label column (default DIR/metadata.csv)")
+        Path | None, typer.Option(help="CSV with doc_id and a label column (default FOLDER/metadata.csv)")
     ] = None,
     label_column: Annotated[str, typer.Option(help="Label column of the CSV")] = "label",
-    random_state: Annotated[int, typer.Option(help="Seed")] = 0,
+    codebook: CodebookOption = None,
+    model: Annotated[str | None, typer.Option(help="spaCy model: package name or path")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Keep the run's tables here (default: a temporary folder)"),
+    ] = None,
+    half: Annotated[
+        str | None,
+        typer.Option(
+            help="Only half of the documents: a or b (fixed by a hash of doc_id), to hold one half out"
+        ),
+    ] = None,
+    baseline: Annotated[
+        bool, typer.Option(help="Also score plain TF-IDF + NMF told the number of labels (a reference point)")
+    ] = False,
 ) -> None:
-    """Cluster a labelled folder: NMI, ARI and NPMI coherence with k chosen automatically (and a k=labels baseline)."""
-    from reportminer.themes import evaluate_themes, read_labelled_folder
+    """Run reportminer on a labelled folder exactly as `run` does, then score its themes against the labels:
+    NMI, ARI, the largest theme's share, the share without a theme, NPMI coherence and k."""
+    import csv
+    import tempfile
+    import zlib
 
-    texts, gold = read_labelled_folder(folder, labels or folder / "metadata.csv", label_column)
-    results = {
-        "auto": evaluate_themes(texts, gold, random_state=random_state),
-        "baseline_nmf_k_labels": evaluate_themes(texts, gold, random_state=random_state, baseline=True),
-    }
-    table = Table(title=f"{folder} ({len(texts)} documents, {len(set(gold))} labels)")
-    for col in ("model", "k", "NMI", "ARI", "NPMI"):
+    from reportminer.pipeline import run_pipeline
+    from reportminer.store import read_table
+    from reportminer.themes import baseline_themes, read_labelled_folder, score_themes
+
+    if half not in (None, "a", "b"):
+        _fail(f"--half must be a or b, not {half!r}")
+    _check_codebook(codebook)
+    labels_csv = labels or folder / "metadata.csv"
+    read_labelled_folder(folder, labels_csv, label_column)  # checks folder, CSV and texts
+    with labels_csv.open(encoding="utf-8", newline="") as fh:
+        gold = {row["doc_id"]: row[label_column] for row in csv.DictReader(fh)}
+    if half:
+        gold = {k: v for k, v in gold.items() if (zlib.crc32(k.encode("utf-8")) % 2 == 0) == (half == "a")}
+    with tempfile.TemporaryDirectory(prefix="reportminer-eval-") as tmp:
+        corpus = folder / "texts"
+        if half:  # the chosen half as a folder of links, so the run sees only those reports
+            corpus = Path(tmp) / "texts"
+            corpus.mkdir()
+            for doc_id in gold:
+                (corpus / f"{doc_id}.txt").symlink_to((folder / "texts" / f"{doc_id}.txt").resolve())
+        target = out or Path(tmp) / "out"
+        try:
+            run_pipeline(corpus, target, model=model, codebook=codebook)
+        except ReportminerError as exc:
+            _fail(str(exc))
+        tables = {
+            name: read_table(target, name) for name in ("documents", "doc_themes", "themes", "codebook")
+        }
+    result = score_themes(tables["documents"], tables["doc_themes"], tables["themes"], gold)
+    table = Table(
+        title=f"{folder}{f' (half {half})' if half else ''}: {result['n_docs']} documents, {result['n_labels']} labels"
+    )
+    for col in ("themes", "k", "NMI", "ARI", "largest", "no theme", "NPMI"):
         table.add_column(col)
-    for name, r in results.items():
-        table.add_row(name, str(r["n_themes"]), f"{r['nmi']:.3f}", f"{r['ari']:.3f}", f"{r['npmi']:.3f}")
+    table.add_row(
+        "reportminer run" + (f" --codebook {codebook}" if codebook else ""), str(result["n_themes"]),
+        f"{result['nmi']:.3f}", f"{result['ari']:.3f}", f"{result['largest_share']:.1%}",
+        f"{result['no_theme_share']:.1%}", f"{result['npmi']:.3f}",
+    )  # fmt: skip
+    results = {"run": result}
+    if baseline:
+        texts = [(folder / "texts" / f"{k}.txt").read_text(encoding="utf-8") for k in gold]
+        results["baseline_nmf_k_labels"] = base = baseline_themes(texts, list(gold.values()))
+        table.add_row(
+            "TF-IDF + NMF, k = labels",
+            str(base["n_themes"]),
+            f"{base['nmi']:.3f}",
+            f"{base['ari']:.3f}",
+            "",
+            "",
+            "",
+        )
     Console().print(table)
-    _print_json_last({"folder": str(folder), **results})
+    lines = [f"{row.label} ({row.n_docs}): {row.top_terms}" for row in tables["themes"].itertuples()]
+    Console().print("\n".join(lines), highlight=False, soft_wrap=True)
+    not_found = tables["codebook"][~tables["codebook"]["found"].fillna(False).astype(bool)]
+    if len(not_found):
+        Console().print(
+            "codebook themes not found: " + "; ".join(f"{r.label} ({r.reason})" for r in not_found.itertuples()),
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    _print_json_last({"folder": str(folder), "half": half, "codebook": codebook, **results})
 
 
 @app.command()
@@ -564,13 +660,15 @@ def serve(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for the tables")] = Path("outputs"),
     model: Annotated[str | None, typer.Option(help="spaCy model: package name or path")] = None,
     name: Annotated[str, typer.Option(help="Deployment name in the Prefect UI")] = "reportminer-scheduled",
+    codebook: CodebookOption = None,
 ) -> None:
     """Run the flow on a schedule from this process (incremental runs over CORPUS into OUT) until Ctrl+C."""
     if not corpus.exists():
         _fail(f"corpus folder {corpus} does not exist; pass a folder of .txt/.md/.html/.pdf/.docx reports")
+    _check_codebook(codebook)
     schedules = _flow_schedules()
     console.print(f"serving {name!r}: {corpus} → {out} on {cron!r} (Ctrl+C to stop)", highlight=False)
-    schedules.serve(corpus, out, cron, model, name=name)
+    schedules.serve(corpus, out, cron, model, name=name, codebook=codebook)
 
 
 @app.command()
@@ -585,11 +683,15 @@ def deploy(
     ),
     model: Annotated[str | None, typer.Option(help="spaCy model: package name or path")] = None,
     name: Annotated[str, typer.Option(help="Deployment name in the Prefect UI")] = "reportminer-scheduled",
+    codebook: CodebookOption = None,
 ) -> None:
     """Register the scheduled flow with a Prefect server for a work pool (like `prefect deploy` with prefect.yaml)."""
+    _check_codebook(codebook)
     schedules = _flow_schedules()
     try:
-        deployment_id = schedules.deploy(corpus, out, cron, model, work_pool=pool, name=name)
+        deployment_id = schedules.deploy(
+            corpus, out, cron, model, work_pool=pool, name=name, codebook=codebook
+        )
     except Exception as exc:  # Prefect's errors (no server, unknown pool) as one line
         _fail(f"could not register the deployment ({type(exc).__name__}: {exc})")
         raise  # not reached

@@ -9,6 +9,10 @@ class InputError(ReportminerError):
     """A document or input file cannot be read or parsed."""
 
 
+class CodebookError(InputError):
+    """A theme codebook cannot be used; the message starts with ``FILE:LINE:``."""
+
+
 class ModelError(ReportminerError):
     """No usable spaCy pipeline could be loaded."""
 

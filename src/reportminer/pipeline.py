@@ -18,28 +18,35 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from spacy.attrs import IS_PUNCT, IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from reportminer import __version__
+from reportminer.boilerplate import Boilerplate, BoilerplateFinder, unit_spans
 from reportminer.cache import CachedReports
 from reportminer.dates import extract_dates, find_report_date
 from reportminer.entities import NAME_LABELS, SentenceIndex, extract_entities, merge_entities
 from reportminer.errors import InputError, ReportminerError
 from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.meetings import build_meetings
-from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report
+from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report, TextUnit
 from reportminer.schema import TABLES
 from reportminer.store import THEME_STATE_KEY, BuiltTables, Spool, SpoolFolder, StoredTables
 from reportminer.themes import (
     ThemeModel,
     ThemeState,
     doc_and_segment_terms,
+    load_seed_themes,
     match_themes,
+    naming_terms,
     paragraph_spans,
     theme_drift,
+    theme_words,
+    unit_words,
+    units_by_paragraph,
 )
 
 log = logging.getLogger(__name__)
@@ -172,9 +179,7 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
             yield doc
 
     mentions: list[list[Mention]] = [[] for _ in reports]
-    terms: list[list[str]] = [[] for _ in reports]
-    paragraphs = [paragraph_spans(r.text) for r in reports]
-    segments: list[list[list[str]]] = [[[] for _ in spans] for spans in paragraphs]
+    units: list[list[TextUnit]] = [[] for _ in reports]
     n_words = [0] * len(reports)
     for (idx, offset, end), doc in zip(pieces, nlp.pipe(make_docs(), batch_size=batch_size), strict=True):
         # shared: one string per sentence for all its mentions; the chunk's text is the Doc's
@@ -185,22 +190,22 @@ def _analyse_batch(reports: list[Report], nlp: Language, model: str, batch_size:
         ]
         found = names + dates
         mentions[idx].extend(_shift(m, offset) for m in found)
-        # the paragraphs in this chunk (a paragraph longer than a chunk gets terms from each of its chunks)
-        inside = [
-            (k, max(s, offset), min(e, end))
-            for k, (s, e) in enumerate(paragraphs[idx])
-            if s < end and e > offset
-        ]
-        whole, local = doc_and_segment_terms(doc, [(s - offset, e - offset) for _, s, e in inside])
-        terms[idx].extend(whole)
-        for (k, _, _), found_terms in zip(inside, local, strict=True):
-            segments[idx][k].extend(found_terms)
+        units[idx].extend(text_units(doc, offset))
         n_words[idx] += count_words(doc)
     out = []
     for idx, report in enumerate(reports):
         ms = sorted(mentions[idx], key=lambda m: (m.start_char, m.end_char))
-        out.append(AnalysedReport(report, ms, terms[idx], n_words[idx], model, segments[idx]))
+        out.append(AnalysedReport(report, ms, units[idx], n_words[idx], model))
     return out
+
+
+def text_units(doc: Doc, offset: int = 0) -> list[TextUnit]:
+    """The sentence units of ``doc`` with their theme terms, offsets shifted by ``offset`` (where the Doc's
+    text starts in the report). Theme terms are kept sentence by sentence, so that corpus boilerplate can be
+    found, and left out, by sentence (:mod:`reportminer.boilerplate`)."""
+    spans = unit_spans(doc)
+    _, local = doc_and_segment_terms(doc, spans)
+    return [TextUnit(s + offset, e + offset, terms) for (s, e), terms in zip(spans, local, strict=True)]
 
 
 def count_words(doc: Doc) -> int:
@@ -249,6 +254,7 @@ class RunInfo:
     n_unchanged: int | None = None
     n_removed: int | None = None
     n_analysed: int | None = None
+    codebook: str | None = None
 
 
 BUILD_BATCH = 500
@@ -264,6 +270,7 @@ def build_tables(
     previous_themes: pd.DataFrame | None = None,
     previous_state: pd.DataFrame | None = None,
     spool_dir: Path | None = None,
+    codebook: str | Path | None = None,
 ) -> BuiltTables:
     """Corpus-level results (merged entities, themes) and every output table, conformed to the schema.
 
@@ -280,13 +287,16 @@ def build_tables(
     :func:`fit_themes`). Besides the schema's tables the result holds ``theme_state``, the state for the
     next run, which :func:`reportminer.store.write_tables` stores beside the cache. Close the result
     (``BuiltTables.close``) once it is written, to remove its spools.
+
+    The first pass also finds the corpus' boilerplate (:mod:`reportminer.boilerplate`), which themes and
+    their terms leave out; ``codebook`` (a codebook file or shipped name) guides the themes.
     """
     reports = _in_path_order(analysed)
     # pass 1: the corpus-level results, from compact rows (one string object per distinct value)
     pool: dict[str, str] = {}
     merge_rows: list[_MergeRow] = []
-    term_lists: list[list[str]] = []
-    term_docs: list[str] = []
+    finder = BoilerplateFinder()
+    unit_features: list[tuple[str, list[tuple[str | None, list[str], list[str]]]]] = []
     n_documents = n_mentions = 0
     for a in reports:
         r = a.report
@@ -303,24 +313,48 @@ def build_tables(
                         m.abbreviation,
                     )
                 )  # fmt: skip
-        if a.terms:
-            term_lists.append(a.terms)
-            term_docs.append(r.doc_id)
+        if a.units:
+            pieces = [r.text[u.start : u.end] for u in a.units]
+            keys = finder.add(r.sha256, pieces)
+            unit_features.append(
+                (
+                    r.doc_id,
+                    [
+                        (k, unit_words(p, u.terms), naming_terms(p, u.terms))
+                        for k, p, u in zip(keys, pieces, a.units, strict=True)
+                    ],
+                )
+            )
     del pool
+    boilerplate = finder.result()
+    word_lists: list[list[str]] = []
+    term_lists: list[list[str]] = []
+    term_docs: list[str] = []
+    for doc_id, units in unit_features:
+        kept = [(words, terms) for key, words, terms in units if key is None or key not in boilerplate]
+        words = [w for ws, _ in kept for w in ws]
+        if words:
+            word_lists.append(words)
+            term_lists.append([t for _, ts in kept for t in ts])
+            term_docs.append(doc_id)
+    del unit_features
     entities, assignment = merge_entities(merge_rows)
     link_places(entities, merge_rows, assignment)
     entity_of = [assignment[i] for i in range(len(merge_rows))]  # every name mention has an entity
     del merge_rows, assignment
     fitted = fit_themes(
-        term_lists, term_docs, random_state=random_state, previous_themes=previous_themes,
-        previous_state=previous_state,
+        word_lists, term_docs, label_terms=term_lists, random_state=random_state,
+        previous_themes=previous_themes, previous_state=previous_state, codebook=codebook,
     )  # fmt: skip
-    del term_lists, term_docs
+    fitted.boilerplate = boilerplate
+    del word_lists, term_lists, term_docs
 
     small = {
         "entities": TABLES["entities"].conform(pd.DataFrame(entities)),
         "themes": TABLES["themes"].conform(pd.DataFrame(fitted.themes)),
         "doc_themes": TABLES["doc_themes"].conform(pd.DataFrame(fitted.doc_themes)),
+        "boilerplate": TABLES["boilerplate"].conform(pd.DataFrame(boilerplate.rows())),
+        "codebook": TABLES["codebook"].conform(pd.DataFrame(fitted.codebook)),
     }
     names = dict(zip(small["entities"]["entity_id"], small["entities"]["name"], strict=True))
 
@@ -369,6 +403,7 @@ def _spool_rows(
         for b in batch:
             r = b.report
             report_date = _iso(r.report_date)
+            in_boilerplate = fitted.boilerplate_spans(b)
             documents.append(
                 {
                     "doc_id": r.doc_id, "path": r.path, "sha256": r.sha256, "format": r.format, "title": r.title,
@@ -389,6 +424,7 @@ def _spool_rows(
                         "text": m.text, "start_char": m.start_char, "end_char": m.end_char,
                         "value": value if entity else m.value, "entity_id": entity, "role": m.role,
                         "sentence": m.sentence, "source": m.source,
+                        "in_boilerplate": any(s <= m.start_char < e for s, e in in_boilerplate),
                     }
                 )  # fmt: skip
         docs_df = TABLES["documents"].conform(pd.DataFrame(documents))
@@ -447,7 +483,7 @@ def run_row(run: RunInfo, **counts: int) -> pd.DataFrame:
         "model": run.model, "model_source": run.model_source, "version": run.version,
         "seconds": round(time.perf_counter() - run.t0, 3),
         "n_new": run.n_new, "n_changed": run.n_changed, "n_unchanged": run.n_unchanged,
-        "n_removed": run.n_removed, "n_analysed": run.n_analysed,
+        "n_removed": run.n_removed, "n_analysed": run.n_analysed, "codebook": run.codebook,
     }  # fmt: skip
     return TABLES["runs"].conform(pd.DataFrame([row]))
 
@@ -480,8 +516,9 @@ def link_places(entities: list[dict], mention_rows: Sequence, assignment: dict[i
 
 @dataclass
 class FittedThemes:
-    """The theme model fitted on a corpus: the ``themes``, ``doc_themes`` and (without ``run_id``)
-    ``theme_drift`` rows, the model's state for the next run, and the paragraph rows of any report."""
+    """The theme model fitted on a corpus: the ``themes``, ``doc_themes``, ``codebook`` and (without
+    ``run_id``) ``theme_drift`` rows, the model's state for the next run, the corpus' boilerplate, and the
+    paragraph rows of any report."""
 
     themes: list[dict]
     doc_themes: list[dict]
@@ -489,84 +526,127 @@ class FittedThemes:
     state: pd.DataFrame | None
     model: ThemeModel | None = None
     theme_ids: list[int] = field(default_factory=list)
+    codebook: list[dict] = field(default_factory=list)
+    boilerplate: Boilerplate = field(default_factory=Boilerplate)
+
+    def boilerplate_spans(self, analysed: AnalysedReport) -> list[tuple[int, int]]:
+        """Character spans of the report's units that are corpus boilerplate."""
+        if not len(self.boilerplate):
+            return []
+        text = analysed.report.text
+        return [
+            (u.start, u.end) for u in analysed.units if self.boilerplate.is_boilerplate(text[u.start : u.end])
+        ]
 
     def segment_rows(self, analysed: Sequence[AnalysedReport]) -> list[dict]:
         """``segment_themes`` rows of these reports: every paragraph's theme weights, in one transform.
 
-        Paragraphs are the blank-line-separated blocks of the report text; their terms
-        (``AnalysedReport.segments``) were taken from the analysed Doc, so nothing is tokenised here."""
+        Paragraphs are the blank-line-separated blocks of the report text; their words come from the
+        report's sentence units (boilerplate left out), so nothing is tokenised again here."""
         if self.model is None:
             return []
-        with_segments = [a for a in analysed if a.terms and a.segments]
-        all_segments = [seg for a in with_segments for seg in a.segments]
-        if not all_segments:
-            return []
-        weights = self.model.transform(all_segments)
         rows: list[dict] = []
-        pos = 0
-        for a in with_segments:
-            spans = paragraph_spans(a.report.text)
-            part = weights[pos : pos + len(a.segments)]
-            pos += len(a.segments)
-            for n, ((start, end), row) in enumerate(zip(spans, part, strict=True), 1):
-                rows.extend(
-                    _theme_rows(
-                        row, self.theme_ids, doc_id=a.report.doc_id, segment=n, start_char=start, end_char=end
-                    )
-                )
+        features: list[list[str]] = []
+        keys: list[tuple[str, int, int, int]] = []
+        for a in analysed:
+            if not a.units:
+                continue
+            text = a.report.text
+            spans = paragraph_spans(text)
+            for n, ((start, end), units) in enumerate(
+                zip(spans, units_by_paragraph(a.units, spans), strict=True), 1
+            ):
+                words, _ = theme_words(text, units, boilerplate=self.boilerplate)
+                if words:
+                    features.append(words)
+                    keys.append((a.report.doc_id, n, start, end))
+        if not features:
+            return []
+        weights = self.model.transform(features)
+        for (doc_id, n, start, end), row in zip(keys, weights, strict=True):
+            rows.extend(
+                _theme_rows(row, self.theme_ids, min_weight=self.model.min_weight, doc_id=doc_id, segment=n,
+                            start_char=start, end_char=end)
+            )  # fmt: skip
         return rows
 
 
 def fit_themes(
-    term_lists: Sequence[Sequence[str]],
+    word_lists: Sequence[Sequence[str]],
     doc_ids: Sequence[str],
     *,
+    label_terms: Sequence[Sequence[str]] | None = None,
     random_state: int = 0,
-    seed_themes="default",
+    codebook: str | Path | None = None,
     previous_themes: pd.DataFrame | None = None,
     previous_state: pd.DataFrame | None = None,
 ) -> FittedThemes:
-    """Fit the theme model on the reports' terms (``term_lists[i]`` of report ``doc_ids[i]``; reports
-    without terms left out): theme rows, each report's weights, the drift rows and the model's state.
+    """Fit the theme model on the reports' words (``word_lists[i]`` of report ``doc_ids[i]``, named from
+    ``label_terms[i]``; reports without words left out): theme rows, each report's themes, the codebook's
+    rows, the drift rows and the model's state.
 
+    A report's themes (``doc_themes``) are those with at least the model's ``min_weight``; a report whose
+    themes are all weaker has none (no clear theme). ``codebook`` (a file or shipped name, see
+    :func:`reportminer.themes.load_codebook`) guides the themes; without it they come from the data alone.
     With ``previous_themes`` (the previous run's themes table) a theme that continues an old one keeps its
     ``theme_id``, key and label (:func:`reportminer.themes.match_themes`); the drift rows say which themes
     are new, grown, shrunk, stable or faded (:func:`reportminer.themes.theme_drift`). With
     ``previous_state`` (:meth:`ThemeState.to_frame` of the previous run's model) the model continues the
     previous solution, so reports keep their themes when others are added (``ThemeModel.fit(previous=…)``).
     """
-    if len(term_lists) < 2:
-        return FittedThemes([], [], theme_drift([], previous_themes), None)
-    model = ThemeModel(n_themes="auto", random_state=random_state, seed_themes=seed_themes)
-    model.fit(term_lists, previous=ThemeState.from_frame(previous_state))
+    seeds = load_seed_themes(codebook) if codebook else None
+    if len(word_lists) < 2:
+        status = [
+            {"theme_key": s.key, "label": s.label, "found": False, "n_docs": 0, "n_docs_with_terms": 0,
+             "reason": "fewer than two reports with words"}
+            for s in seeds or []
+        ]  # fmt: skip
+        return FittedThemes([], [], theme_drift([], previous_themes), None, codebook=status)
+    model = ThemeModel(n_themes="auto", random_state=random_state, seed_themes=seeds)
+    model.fit(word_lists, previous=ThemeState.from_frame(previous_state), label_terms=label_terms)
     found = match_themes(model.themes_, previous_themes)
     ids = [t.theme_id for t in found]
-    weights = model.transform(term_lists)
+    weights = model.transform(word_lists)
     themes, doc_themes = [], []
-    strongest = weights.argmax(axis=1) if weights.size else []
+    held = weights.max(axis=1) >= model.min_weight if weights.size else np.zeros(len(word_lists), bool)
+    strongest = np.where(held, weights.argmax(axis=1), -1) if weights.size else held.astype(int) - 1
     total = float(weights.sum()) or 1.0
     for j, theme in enumerate(found):
         themes.append(
             {
                 "theme_id": theme.theme_id, "label": theme.label, "top_terms": ", ".join(theme.top_terms),
-                "n_docs": int(sum(1 for s, w in zip(strongest, weights, strict=True) if s == j and w[j] > 0)),
+                "n_docs": int((strongest == j).sum()),
                 "weight": round(float(weights[:, j].sum()) / total, 4), "theme_key": theme.key,
                 "seed": theme.seed,
             }
         )  # fmt: skip
     for doc_id, row in zip(doc_ids, weights, strict=True):
-        doc_themes.extend(_theme_rows(row, ids, doc_id=doc_id))
+        doc_themes.extend(_theme_rows(row, ids, min_weight=model.min_weight, doc_id=doc_id))
+    by_key = {row["theme_key"]: row for row in themes if row["seed"]}
+    codebook_rows = [
+        {
+            "theme_key": st["key"], "label": st["label"], "found": bool(st["found"]),
+            "theme_id": by_key[st["key"]]["theme_id"] if st["found"] and st["key"] in by_key else None,
+            "n_docs": by_key[st["key"]]["n_docs"] if st["found"] and st["key"] in by_key else 0,
+            "n_docs_with_terms": model.seed_support_.get(st["key"], 0), "reason": st["reason"] or None,
+        }
+        for st in model.codebook_status_
+    ]  # fmt: skip
     state = model.state_.to_frame() if model.state_ is not None else None
-    return FittedThemes(themes, doc_themes, theme_drift(themes, previous_themes), state, model, ids)
+    return FittedThemes(
+        themes, doc_themes, theme_drift(themes, previous_themes), state, model, ids, codebook=codebook_rows
+    )
 
 
-def _theme_rows(row, theme_ids: Sequence[int], **keys) -> list[dict]:
-    """Rows for one document's or paragraph's theme weights, strongest first (weights rounding to 0 left out)."""
+def _theme_rows(row, theme_ids: Sequence[int], *, min_weight: float = 0.0, **keys) -> list[dict]:
+    """Rows for one document's or paragraph's theme weights, strongest first (weights rounding to 0 left
+    out); ``assigned`` marks its themes, those of at least ``min_weight``."""
     order = sorted((j for j in range(len(row)) if round(float(row[j]), 4) > 0), key=lambda j: -row[j])
     return [
-        {**keys, "theme_id": theme_ids[j], "weight": round(float(row[j]), 4), "rank": rank}
+        {**keys, "theme_id": theme_ids[j], "weight": round(float(row[j]), 4), "rank": rank,
+         "assigned": bool(row[j] >= min_weight)}
         for rank, j in enumerate(order, 1)
-    ]
+    ]  # fmt: skip
 
 
 def _iso(d: date | None) -> str | None:
@@ -719,8 +799,13 @@ def run_pipeline(
     progress: Callable[[int, int], None] | None = None,
     steps: Steps | None = None,
     full: bool = False,
+    codebook: str | Path | None = None,
 ) -> RunSummary:
     """Analyse the reports under ``corpus`` and write the tables to ``out``, batch by batch.
+
+    ``codebook`` (a TOML file or the name of a shipped codebook, see
+    :func:`reportminer.themes.load_codebook`) guides the themes; it is checked before any work is done (a
+    :class:`reportminer.errors.CodebookError` leaves ``out`` as it was).
 
     Incremental: a report whose content was analysed before with the same model and code comes from the
     cache in ``out`` (:mod:`reportminer.cache`) without being decoded or analysed again; only new and changed
@@ -745,12 +830,20 @@ def run_pipeline(
     t0 = time.perf_counter()  # the run's time includes loading the model
     steps = steps or Steps()
     corpus, out = Path(corpus), Path(out)
+    codebook_digest = ""
+    if codebook:  # a bad codebook fails before anything is read or written
+        from reportminer.cache import file_sha256
+        from reportminer.themes import codebook_path, load_codebook
+
+        load_codebook(codebook)
+        codebook = codebook_path(codebook)
+        codebook_digest = file_sha256(codebook) or ""
     check_writable(out)  # fail before any work is done
     choice = resolve_model(model)
     name, model_key = model_identity(choice.target)  # from meta.json: no need to load an unused model
     run = RunInfo(
         run_id=new_run_id(), started_at=utc_now(), corpus=str(corpus),
-        model=name, model_source=choice.source, t0=t0,
+        model=name, model_source=choice.source, t0=t0, codebook=str(codebook) if codebook else None,
     )  # fmt: skip
     previous = read_document_hashes(out)
     paths = list_reports(corpus)
@@ -805,7 +898,9 @@ def run_pipeline(
         errors.sort(key=lambda e: (e.path, e.stage))  # the same order whichever batch finished first
         run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
         run.n_analysed = n_analysed
-        fingerprint = build_fingerprint(current, errors, model_key, f"{cache.code_version}+{source_digest()}")
+        fingerprint = build_fingerprint(
+            current, errors, model_key, f"{cache.code_version}+{source_digest()}+{codebook_digest}"
+        )
         if not full and read_build_marker(out) == fingerprint:
             # nothing changed since the last complete build: its tables stand; only the run is recorded
             log.info("no report changed since the last run; tables kept, run recorded")
@@ -818,7 +913,7 @@ def run_pipeline(
             tables = steps.build(
                 analysed, errors, run,
                 previous_themes=read_previous_table(out, "themes"), previous_state=read_theme_state(out),
-                spool_dir=out / BUILD_MARKER.parent,
+                spool_dir=out / BUILD_MARKER.parent, codebook=codebook,
             )  # fmt: skip
             try:
                 t_write = time.perf_counter()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,39 @@ class Mention:
     abbreviation: str | None = None  # introduced right after the name: "Städte- und Gemeindetag (SSG)"
 
 
+class TextUnit(NamedTuple):
+    """A sentence of a report (cut at line breaks too): character offsets into ``Report.text`` and the theme
+    terms found in it. Units are what corpus boilerplate is detected on (:mod:`reportminer.boilerplate`)."""
+
+    start: int
+    end: int
+    terms: list[str]
+
+
 @dataclass
 class AnalysedReport:
-    """A report with what the NLP stage found in it: mentions, theme terms of the whole report and of each
-    paragraph (``segments``, in the order of :func:`reportminer.themes.paragraph_spans` of the text)."""
+    """A report with what the NLP stage found in it: mentions and its sentence units with their theme terms
+    (in text order). ``terms`` and ``segments`` (the terms of each paragraph, in the order of
+    :func:`reportminer.themes.paragraph_spans` of the text) are derived from the units."""
 
     report: Report
     mentions: list[Mention]
-    terms: list[str]
+    units: list[TextUnit]
     n_words: int
     model: str
-    segments: list[list[str]] = field(default_factory=list)
+
+    @property
+    def terms(self) -> list[str]:
+        return [t for u in self.units for t in u.terms]
+
+    @property
+    def segments(self) -> list[list[str]]:
+        from reportminer.themes import paragraph_spans, units_by_paragraph
+
+        return [
+            [t for u in group for t in u.terms]
+            for group in units_by_paragraph(self.units, paragraph_spans(self.report.text))
+        ]
 
 
 @dataclass(frozen=True)

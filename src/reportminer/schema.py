@@ -107,6 +107,11 @@ MENTIONS = _t(
         ("role", "str", "Role or title written before a person's name (e.g. Moderator)"),
         ("sentence", "str", "The sentence containing the mention"),
         ("source", "str", "What found it: ner model name, or the date tagger"),
+        (
+            "in_boilerplate",
+            "bool",
+            "True when the mention stands in corpus boilerplate (a sentence or line of the boilerplate table)",
+        ),
     ],
     ("mention_id",),
 )
@@ -140,24 +145,34 @@ THEMES = _t(
     "Recurring themes found across the corpus.",
     [
         ("theme_id", "int", "Theme number"),
-        ("label", "str", "Human-readable label from the theme's top terms"),
-        ("top_terms", "str", "Most characteristic terms, separated by ', '"),
+        ("label", "str", "Name: the codebook theme's label, else its distinctive terms (class-based TF-IDF)"),
+        (
+            "top_terms",
+            "str",
+            "The terms that set its reports apart, most distinctive first, separated by ', '",
+        ),
         ("n_docs", "int", "Reports whose strongest theme this is"),
         ("weight", "float", "Share of the corpus' theme weight"),
-        ("theme_key", "str", "Stable theme id: the seed theme's id, else a slug of the label"),
-        ("seed", "bool", "True when the theme is a named seed theme (data/seed_themes.toml or a user file)"),
+        ("theme_key", "str", "Stable theme id: the codebook theme's id, else a slug of the label"),
+        ("seed", "bool", "True when the theme is a codebook theme (run --codebook) found in the corpus"),
     ],
     ("theme_id",),
 )
 
 DOC_THEMES = _t(
     "doc_themes",
-    "Theme weights of each report (weights of a report sum to 1).",
+    "Theme weights of each report (weights of a report sum to 1); its themes are the rows with assigned.",
     [
         ("doc_id", "str", "Report"),
         ("theme_id", "int", "Theme"),
         ("weight", "float", "Share of the report's theme weight"),
         ("rank", "int", "1 for the report's strongest theme"),
+        (
+            "assigned",
+            "bool",
+            "True when the theme is one of the report's themes (weight of at least 0.25); a report with no "
+            "assigned row has no clear theme",
+        ),
     ],
     ("doc_id", "theme_id"),
 )
@@ -196,6 +211,7 @@ RUNS = _t(
         ("n_unchanged", "int", "Documents with the same path and content as in the previous run"),
         ("n_removed", "int", "Documents of the previous run that are gone (their rows were removed)"),
         ("n_analysed", "int", "Reports run through spaCy in this run; the others came from the cache"),
+        ("codebook", "str", "Codebook file the themes were guided by (empty: data-driven themes only)"),
     ],
     ("run_id",),
 )
@@ -230,6 +246,11 @@ SEGMENT_THEMES = _t(
         ("theme_id", "int", "Theme"),
         ("weight", "float", "Share of the paragraph's theme weight"),
         ("rank", "int", "1 for the paragraph's strongest theme"),
+        (
+            "assigned",
+            "bool",
+            "True when the theme is one of the paragraph's themes (weight of at least 0.25)",
+        ),
     ],
     ("doc_id", "segment", "theme_id"),
 )
@@ -248,9 +269,37 @@ THEME_DRIFT = _t(
     ("run_id", "theme_id"),
 )
 
+BOILERPLATE = _t(
+    "boilerplate",
+    "Sentences and lines that recur across the corpus (disclaimers, footers, event lists, sign-offs): kept in "
+    "documents.text, left out of themes, theme terms, key sentences and entity counts.",
+    [
+        ("unit_key", "str", "Hash of the normalised text (lowercase, whitespace collapsed, digits as 0)"),
+        ("text", "str", "The text as it stands in one of the reports"),
+        ("n_docs", "int", "Reports it occurs in (reports with identical text counted once)"),
+    ],
+    ("unit_key",),
+)
+
+CODEBOOK = _t(
+    "codebook",
+    "The themes of the run's codebook (run --codebook) and whether the corpus supports each.",
+    [
+        ("theme_key", "str", "The codebook theme's id"),
+        ("label", "str", "Its label"),
+        ("found", "bool", "True when a theme of the corpus carries it (its reports use its terms)"),
+        ("theme_id", "int", "themes.theme_id when found"),
+        ("n_docs", "int", "Reports whose strongest theme it is"),
+        ("n_docs_with_terms", "int", "Reports that use at least one of its terms"),
+        ("reason", "str", "Why it was not found"),
+    ],
+    ("theme_key",),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        DOCUMENTS, MENTIONS, ENTITIES, THEMES, DOC_THEMES, ERRORS, RUNS, MEETINGS, SEGMENT_THEMES, THEME_DRIFT
+        DOCUMENTS, MENTIONS, ENTITIES, THEMES, DOC_THEMES, ERRORS, RUNS, MEETINGS, SEGMENT_THEMES, THEME_DRIFT,
+        BOILERPLATE, CODEBOOK,
     )
 }  # fmt: skip

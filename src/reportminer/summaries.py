@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from reportminer.errors import OutputError, QueryError
@@ -93,6 +94,12 @@ class _Outputs:
     themes: pd.DataFrame
     doc_themes: pd.DataFrame
     segment_themes: pd.DataFrame
+    boilerplate: frozenset[str] = frozenset()  # unit keys of the corpus' boilerplate
+
+    def in_boilerplate(self, sentence: str) -> bool:
+        from reportminer.boilerplate import unit_key
+
+        return bool(self.boilerplate) and unit_key(sentence) in self.boilerplate
 
 
 def _load(out_dir: Path) -> _Outputs:
@@ -106,7 +113,11 @@ def _load(out_dir: Path) -> _Outputs:
         from reportminer.schema import TABLES
 
         tables["segment_themes"] = TABLES["segment_themes"].conform(None)
-    return _Outputs(**tables)
+    try:
+        keys = frozenset(read_table(out_dir, "boilerplate")["unit_key"].dropna().astype(str))
+    except OutputError:  # outputs written before boilerplate was found
+        keys = frozenset()
+    return _Outputs(**tables, boilerplate=keys)
 
 
 def _resolve_theme(themes: pd.DataFrame, theme: str | int) -> pd.Series:
@@ -131,9 +142,12 @@ def _resolve_theme(themes: pd.DataFrame, theme: str | int) -> pd.Series:
 
 
 def _members(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of a theme-weight table that belong to their theme: weight >= MIN_WEIGHT or rank 1."""
+    """Rows of a theme-weight table that belong to their theme: the assigned ones (outputs written before
+    ``assigned`` existed: weight >= MIN_WEIGHT or rank 1)."""
     if rows.empty:
         return rows
+    if rows["assigned"].notna().any():
+        return rows[rows["assigned"].fillna(False).astype(bool)]
     return rows[(rows["weight"] >= MIN_WEIGHT) | (rows["rank"] == 1)]
 
 
@@ -177,6 +191,8 @@ def theme_summary(data: _Outputs, row: pd.Series) -> ThemeSummary:
     for doc_id, start, end, w in regions:
         text = docs.at[doc_id, "text"] or ""
         for s, e in sentence_spans(text, start, end):
+            if data.in_boilerplate(text[s:e]):
+                continue  # a disclaimer or footer says nothing about the theme
             score = _score(text[s:e], weights) * w
             if score > 0:
                 candidates.append(
@@ -195,6 +211,9 @@ def theme_summary(data: _Outputs, row: pd.Series) -> ThemeSummary:
     # entities: mentions in the theme's reports, weighted by the report's theme weight
     weight_of = dict(zip(dt["doc_id"], dt["weight"].astype(float), strict=True))
     m = data.mentions[data.mentions["doc_id"].isin(weight_of) & data.mentions["label"].isin(_ENTITY_LABELS)]
+    m = m[
+        ~m["in_boilerplate"].fillna(False).astype(bool)
+    ]  # a venue in every newsletter's footer is not the theme's
     if not m.empty:
         m = m.assign(w=m["doc_id"].map(weight_of).astype(float), name=m["value"].fillna(m["text"]))
         per_doc_entity = m.groupby(["label", "name", "doc_id"], as_index=False)["w"].first()
@@ -333,6 +352,33 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def theme_periods(summaries: list[ThemeSummary]) -> tuple[np.ndarray, list[str], str] | None:
+    """Reports per theme (rows) and period (columns) from the themes' monthly timelines: quarters when the
+    reports span up to three years, else years (so 1 to 20 years stay readable). None without dates."""
+    months = sorted({m for s in summaries for m, _ in s.timeline if len(m) == 7})
+    if not months:
+        return None
+    years = sorted({int(m[:4]) for m in months})
+    by_quarter = years[-1] - years[0] < 3
+
+    def period(month: str) -> str:
+        return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}" if by_quarter else month[:4]
+
+    if by_quarter:
+        periods = [f"{y}-Q{q}" for y in range(years[0], years[-1] + 1) for q in range(1, 5)]
+        first, last = period(months[0]), period(months[-1])
+        periods = periods[periods.index(first) : periods.index(last) + 1]
+    else:
+        periods = [str(y) for y in range(years[0], years[-1] + 1)]
+    column = {p: j for j, p in enumerate(periods)}
+    counts = np.zeros((len(summaries), len(periods)), dtype=int)
+    for i, s in enumerate(summaries):
+        for month, n in s.timeline:
+            if len(month) == 7:
+                counts[i, column[period(month)]] += n
+    return counts, periods, "quarter" if by_quarter else "year"
+
+
 def _plots(summaries: list[ThemeSummary]) -> list[tuple[str, str]]:
     """(alt text, base64 PNG) of the theme-frequency-over-time and entity-theme plots."""
     try:
@@ -344,18 +390,24 @@ def _plots(summaries: list[ThemeSummary]) -> list[tuple[str, str]]:
         log.warning("matplotlib is not installed; the HTML summary has no plots")
         return []
     out = []
-    months = sorted({m for s in summaries for m, _ in s.timeline})
-    if months:
-        fig, ax = plt.subplots(figsize=(8, 3.2))
-        for s in summaries:
-            counts = dict(s.timeline)
-            ax.plot(months, [counts.get(m, 0) for m in months], marker="o", label=s.label)
-        ax.set_ylabel("reports")
-        ax.set_title("Theme frequency over time")
-        ax.tick_params(axis="x", rotation=45)
-        if len(summaries) > 1:
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
-        out.append(("Theme frequency over time (reports per month)", _png(fig)))
+    heat = theme_periods(summaries)
+    if heat is not None:
+        counts, periods, unit = heat
+        labels = [s.label for s in summaries]
+        fig, ax = plt.subplots(figsize=(min(2.5 + 0.45 * len(periods), 12), 0.9 + 0.38 * len(labels)))
+        image = ax.imshow(counts, aspect="auto", cmap="Blues", vmin=0)
+        ax.set_xticks(range(len(periods)), periods, rotation=45 if len(periods) > 8 else 0, ha="right"
+                      if len(periods) > 8 else "center", fontsize=8)  # fmt: skip
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        if counts.size <= 400:  # the number in each cell while it stays legible
+            top = counts.max() or 1
+            for (i, j), n in np.ndenumerate(counts):
+                if n:
+                    ax.text(j, i, str(int(n)), ha="center", va="center", fontsize=7,
+                            color="white" if n > top / 2 else "black")  # fmt: skip
+        ax.set_title(f"Reports per theme and {unit}")
+        fig.colorbar(image, ax=ax, label="reports", fraction=0.03)
+        out.append((f"Themes over time: reports per theme and {unit}", _png(fig)))
     bars = [
         (f"{n} · {s.label}" if len(summaries) > 1 else n, score)
         for s in summaries
