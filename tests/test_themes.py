@@ -401,3 +401,148 @@ def test_paragraph_spans_and_segment_terms(nlp):
     ]  # fmt: skip
     terms = segment_terms(nlp(text), spans)
     assert "jugendarbeit" in terms[1] and "klimaschutz" in terms[2] and "jugendarbeit" not in terms[2]
+
+
+# ---------------------------------------------------------------------------------------------- codebooks
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        ("", 1, "no [[theme]] entry"),
+        ("# only a comment\n", 1, "no [[theme]] entry"),
+        ('[[theme]]\nid = "rad\nterms = ["radweg"]\n', 2, "not valid TOML"),
+        ('[[theme]]\nid = "rad"\nlabel = "Rad"\nterm = ["radweg"]\n', 4, "unknown key 'term'"),
+        ('titel = "x"\n[[theme]]\nid = "rad"\nterms = ["radweg"]\n', 1, "unknown key 'titel'"),
+        (
+            '[[theme]]\nid = "rad"\nterms = ["radweg"]\n\n[[theme]]\nid = "bus"\nlabel = "Bus"\n',
+            5,
+            "needs terms",
+        ),
+        (
+            '[[theme]]\nid = "rad"\nterms = ["radweg"]\n[[theme]]\nid = "rad"\nterms = ["rad"]\n',
+            5,
+            "used twice",
+        ),
+    ],
+)
+def test_bad_codebook_names_file_and_line(tmp_path, text, line, what):
+    from reportminer.errors import CodebookError
+    from reportminer.themes import load_codebook
+
+    path = tmp_path / "book.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CodebookError) as info:
+        load_codebook(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: ") and what in message and "\n" not in message, message
+
+
+def test_bad_codebook_stops_run_in_one_line_and_leaves_out_unchanged(tmp_path):
+    from typer.testing import CliRunner
+
+    from reportminer.cli import app
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier results", encoding="utf-8")
+    book = tmp_path / "book.toml"
+    book.write_text(
+        '[[theme]]\nid = "rad"\nbeschreibung = "Radverkehr"\nterms = ["radweg"]\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app, ["run", "corpus", "--out", str(out), "--engine", "local", "--codebook", str(book)]
+    )
+    assert result.exit_code == 2
+    assert f"{book}:3: unknown key 'beschreibung'" in " ".join(result.output.split())
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_codebook_with_one_theme_and_with_fifty(term_lists, tmp_path):
+    one = tmp_path / "one.toml"
+    one.write_text('[[theme]]\nid = "klima"\nlabel = "Klima"\nterms = ["klimaschutz", "radwege", "solaranlagen"]\n',
+                   encoding="utf-8")  # fmt: skip
+    model = ThemeModel(random_state=0, seed_themes=str(one)).fit(term_lists)
+    klima = [t for t in model.themes_ if t.key == "klima"]
+    assert klima and klima[0].seed and klima[0].label == "Klima"
+    pred = model.predict(term_lists)
+    assert {model.themes_[p].key for p in pred[8:12]} == {"klima"}
+    assert [s["key"] for s in model.codebook_status_] == ["klima"] and model.codebook_status_[0]["found"]
+
+    many = tmp_path / "many.toml"
+    entries = [
+        f'[[theme]]\nid = "t{i}"\nlabel = "Thema {i}"\nterms = ["wort{i}", "begriff{i}"]\n' for i in range(48)
+    ]
+    entries.append(
+        '[[theme]]\nid = "beteiligung"\nterms = ["bürgerbeteiligung", "beteiligung", "anwohner"]\n'
+    )
+    entries.append('[[theme]]\nid = "kommunen"\nterms = ["interkommunale zusammenarbeit", "zweckverband"]\n')
+    many.write_text("\n".join(entries), encoding="utf-8")
+    model = ThemeModel(random_state=0, seed_themes=str(many)).fit(term_lists)
+    status = {s["key"]: s for s in model.codebook_status_}
+    assert len(status) == 50 and status["beteiligung"]["found"] and status["kommunen"]["found"]
+    assert not status["t7"]["found"] and "fewer than needed" in status["t7"]["reason"]
+    assert sum(t.seed for t in model.themes_) == 2  # unsupported codebook themes are never pinned on reports
+
+
+def test_codebook_theme_without_its_vocabulary_loses_its_label(term_lists):
+    """A codebook theme whose terms occur in few reports (here: one) is reported as not found."""
+    book = {"theme": [{"id": "sport", "label": "Sport", "terms": ["fußball", "anwohner"]}]}
+    model = ThemeModel(random_state=0, seed_themes=book).fit(term_lists)
+    assert not any(t.label == "Sport" for t in model.themes_)
+    assert model.codebook_status_[0]["found"] is False and model.codebook_status_[0]["reason"]
+
+
+# ---------------------------------------------------------------------------------------------- boilerplate
+
+FOOTER = "Der Volltext dieses auf Agenturmeldungen basierenden Artikels steht nicht mehr zur Verfügung."
+EVENTS = "- Flensburg: jeden Mittwoch, 19:00, Norderstraße 4, Flensburg"
+
+
+def test_boilerplate_is_found_from_the_corpus_and_kept_out_of_themes():
+    import spacy
+
+    from reportminer.boilerplate import find_boilerplate, unit_key, unit_spans
+    from reportminer.pipeline import text_units
+    from reportminer.themes import theme_words
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    # the footer closes three reports; the event list recurs with other dates (numbers count as the same)
+    texts = [t + " " + FOOTER + "\n" + EVENTS.replace("19", str(18 + i)) for i, t in enumerate(TEXTS[:3])]
+    texts += TEXTS[3:6]
+    docs = list(nlp.pipe(texts))
+    spans = [unit_spans(d) for d in docs]
+    assert all(t[s:e].strip() == t[s:e] and "\n" not in t[s:e] for t, sp in zip(texts, spans, strict=True)
+               for s, e in sp)  # fmt: skip
+    found = find_boilerplate((str(i), t, sp) for i, (t, sp) in enumerate(zip(texts, spans, strict=True)))
+    assert found.is_boilerplate(FOOTER) and found.is_boilerplate(EVENTS.replace("19", "21"))
+    assert len(found) == 2 and {r["n_docs"] for r in found.rows()} == {3}
+    assert unit_key("Vielen Dank!") is None  # too short to count
+    # the same file twice is one report, not two
+    twice = find_boilerplate([("a", texts[0], spans[0])] * 3)
+    assert len(twice) == 0
+    words, terms = theme_words(texts[0], text_units(docs[0]), boilerplate=found)
+    assert "agenturmeldungen" not in words and "norderstraße" not in words and "bürgerbeteiligung" in words
+    assert "volltext" not in terms
+    plain, _ = theme_words(texts[0], text_units(docs[0]))
+    assert "agenturmeldungen" in plain
+
+
+def test_boilerplate_table_and_mentions_in_pipeline(tmp_path):
+    """Through build_tables: the boilerplate table, mentions flagged in it, themes named without it."""
+    from reportminer import pipeline, store
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, text in enumerate(TEXTS):
+        extra = f"\n\n{FOOTER} Mehr beim Verein Datenfreunde Flensburg." if i % 2 == 0 else ""
+        (corpus / f"r{i:02d}.txt").write_text(text + extra, encoding="utf-8")
+    summary = pipeline.run_pipeline(corpus, tmp_path / "out")
+    assert summary.n_documents == len(TEXTS)
+    tables = {n: store.read_table(tmp_path / "out", n) for n in ("boilerplate", "themes", "mentions")}
+    assert len(tables["boilerplate"]) == 2 and (tables["boilerplate"]["n_docs"] == 6).all()  # two sentences
+    labels = " ".join(tables["themes"]["label"]).lower() + " ".join(tables["themes"]["top_terms"]).lower()
+    assert "volltext" not in labels and "agenturmeldungen" not in labels
+    flagged = tables["mentions"][tables["mentions"]["in_boilerplate"].astype(bool)]
+    assert len(flagged) and flagged["sentence"].str.contains("Volltext|Datenfreunde").all()

@@ -557,7 +557,8 @@ def load_codebook(source) -> list[SeedTheme]:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = _TOML_POSITION.search(message)
-        where = f"{path}:{m.group(1)}" if m else str(path)
+        # tomllib gives a line, or "at end of document": the file's last line then
+        where = f"{path}:{m.group(1) if m else max(1, len(text.splitlines()))}"
         raise CodebookError(f"{where}: not valid TOML: {_TOML_POSITION.sub('', message).strip()}") from exc
     lines = text.splitlines()
     headers = [n for n, line in enumerate(lines, 1) if line.strip().startswith("[[theme]]")]
