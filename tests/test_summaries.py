@@ -97,6 +97,7 @@ def test_html_is_self_contained_with_plots(corpus_tables):
     page = summarize(out, fmt="html")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert page.count('src="data:image/png;base64,') == 2
+    assert 'alt="Themes over time: reports per theme and ' in page  # the heat map
     assert "http://" not in page and "https://" not in page.replace('lang="de"', "")
     theme = _theme_with_sentences(out)
     one = summarize(out, theme=int(theme["theme_id"]), fmt="html")
@@ -188,3 +189,17 @@ def test_html_summary_renders_plots_in_headless_chromium(corpus_tables, tmp_path
     assert struct.unpack(">II", data[16:24]) == (1200, 3000)
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.std() > 5 and (pixels < 128).mean() > 0.001  # text and plots, not a blank page
+
+
+def test_theme_periods_are_quarters_for_short_spans_and_years_for_long_ones():
+    from reportminer.summaries import ThemeSummary, theme_periods
+
+    short = [ThemeSummary(0, "a", "A", [], 3, timeline=[("2022-01", 2), ("2022-11", 1)]),
+             ThemeSummary(1, "b", "B", [], 1, timeline=[("2023-02", 1)])]  # fmt: skip
+    counts, periods, unit = theme_periods(short)
+    assert unit == "quarter" and periods[0] == "2022-Q1" and periods[-1] == "2023-Q1" and len(periods) == 5
+    assert counts.tolist() == [[2, 0, 0, 1, 0], [0, 0, 0, 0, 1]]
+    long = [ThemeSummary(0, "a", "A", [], 3, timeline=[("2005-03", 1), ("2024-07", 2)])]
+    counts, periods, unit = theme_periods(long)
+    assert unit == "year" and periods == [str(y) for y in range(2005, 2025)] and counts.sum() == 3
+    assert theme_periods([ThemeSummary(0, "a", "A", [], 0)]) is None

@@ -221,6 +221,16 @@ def _print_summary(summary) -> None:
         ("distinct entities", summary.n_entities),
         ("dates", summary.n_dates),
         ("themes", f"{summary.n_themes}: " + "; ".join(summary.themes) if summary.themes else 0),
+        *(
+            [("boilerplate", f"{summary.n_boilerplate} recurring sentences/lines left out of themes")]
+            if summary.n_boilerplate
+            else []
+        ),
+        *(
+            [("codebook not found", "; ".join(summary.codebook_not_found))]
+            if summary.codebook_not_found
+            else []
+        ),
         ("errors", summary.n_errors),
         ("model", summary.model),
         ("time", f"{summary.seconds:.1f} s"),

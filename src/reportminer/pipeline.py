@@ -29,7 +29,7 @@ from reportminer.boilerplate import Boilerplate, BoilerplateFinder, unit_spans
 from reportminer.cache import CachedReports
 from reportminer.dates import extract_dates, find_report_date
 from reportminer.entities import NAME_LABELS, SentenceIndex, extract_entities, merge_entities
-from reportminer.errors import InputError, ReportminerError
+from reportminer.errors import InputError, OutputError, ReportminerError
 from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.meetings import build_meetings
 from reportminer.records import AnalysedReport, ErrorRecord, Mention, Report, TextUnit
@@ -675,6 +675,8 @@ class RunSummary:
     n_unchanged: int | None = None
     n_removed: int | None = None
     n_analysed: int | None = None
+    n_boilerplate: int = 0
+    codebook_not_found: list[str] = field(default_factory=list)
 
 
 def summarise(tables: StoredTables, out_dir: Path, errors: Sequence[ErrorRecord]) -> RunSummary:
@@ -694,11 +696,32 @@ def summarise(tables: StoredTables, out_dir: Path, errors: Sequence[ErrorRecord]
         model=str(run["model"]),
         errors=list(errors),
         themes=[str(x) for x in tables["themes"]["label"]],
+        n_boilerplate=_n_rows(tables, "boilerplate"),
+        codebook_not_found=_codebook_not_found(tables),
         **{
             k: _int_or_none(run.get(k))
             for k in ("n_new", "n_changed", "n_unchanged", "n_removed", "n_analysed")
         },
     )
+
+
+def _n_rows(tables: StoredTables, name: str) -> int:
+    try:
+        return tables.n_rows(name)
+    except (OutputError, KeyError, OSError):  # outputs written before the table existed
+        return 0
+
+
+def _codebook_not_found(tables: StoredTables) -> list[str]:
+    """``label (reason)`` of each codebook theme the corpus does not support."""
+    try:
+        book = tables["codebook"]
+    except (OutputError, KeyError, OSError):
+        return []
+    missing = book[~book["found"].fillna(False).astype(bool)]
+    return [
+        f"{r.label} ({r.reason})" if isinstance(r.reason, str) else str(r.label) for r in missing.itertuples()
+    ]
 
 
 def _int_or_none(value) -> int | None:
@@ -719,6 +742,8 @@ def summary_markdown(summary: RunSummary) -> str:
         ("distinct entities", summary.n_entities),
         ("dates", summary.n_dates),
         ("themes", f"{summary.n_themes}: " + "; ".join(summary.themes) if summary.themes else 0),
+        ("boilerplate left out of themes", summary.n_boilerplate),
+        ("codebook themes not found", "; ".join(summary.codebook_not_found) or "–"),
         ("errors", summary.n_errors),
         ("time", f"{summary.seconds:.1f} s"),
         ("model", summary.model),
