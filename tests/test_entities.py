@@ -301,3 +301,105 @@ def test_entities_lose_the_articles_and_prepositions_they_end_with():
         ("Stefan Lorenz", "PER"),
         ("Polizeidirektion Zwickau", "ORG"),
     ]
+
+
+# ------------------------------------------------------------------ issue 19: entity lists researchers trust
+
+
+def _tagged(words: list[str], ents: list[tuple[int, int, str]]):
+    """A Doc of ``words`` with the model's entities set by hand, as the rules receive it."""
+    nlp = spacy.blank("de")
+    doc = spacy.tokens.Doc(nlp.vocab, words=words)
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in ents]
+    return doc
+
+
+def test_streets_and_halls_are_places_platforms_are_misc_offices_are_organisations():
+    from reportminer.entities import _types_from_words
+
+    doc = _types_from_words(_tagged(
+        "Wir trafen uns am Tempelhofer Ufer 12 im Humboldt-Saal der Servicestelle Bürgerbeteiligung "
+        "und posteten Fotos auf Instagram , wie Stefan Kaufmann vorschlug .".split(),
+        [(4, 7, "PER"), (8, 9, "ORG"), (10, 12, "MISC"), (16, 17, "ORG"), (19, 21, "PER")],
+    ))  # fmt: skip
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Tempelhofer Ufer 12", "LOC"), ("Humboldt-Saal", "LOC"),
+        ("Servicestelle Bürgerbeteiligung", "ORG"), ("Instagram", "MISC"), ("Stefan Kaufmann", "PER"),
+    ]  # fmt: skip
+    streets = _types_from_words(_tagged("in der Norderstraße und der Karl-Marx-Allee".split(),
+                                        [(2, 3, "PER"), (5, 6, "ORG")]))  # fmt: skip
+    assert {e.label_ for e in streets.ents} == {"LOC"}
+    stop = _types_from_words(_tagged("an der Haltestelle Marktplatz".split(), [(2, 4, "MISC")]))
+    assert [e.label_ for e in stop.ents] == ["LOC"]  # a stop named after a square, not an office
+
+
+def test_coined_programme_name_is_an_organisation_wherever_the_report_names_it():
+    from reportminer.entities import _types_from_words
+
+    doc = _types_from_words(_tagged(
+        "Das ASSKomm Roll up stand im Eingang . Kommunen arbeiten im Rahmen von ASSKomm zusammen .".split(),
+        [(1, 4, "MISC")],
+    ))  # fmt: skip
+    assert [(e.text, e.label_, e.start) for e in doc.ents] == [("ASSKomm", "ORG", 1), ("ASSKomm", "ORG", 13)]
+    plain = _types_from_words(_tagged("Der Sommer Flyer kam an .".split(), [(1, 3, "MISC")]))
+    assert [(e.text, e.label_) for e in plain.ents] == [("Sommer Flyer", "MISC")]  # not a coined name
+
+
+def test_bare_first_name_joins_the_full_name_of_its_report_only():
+    rows = [
+        _row("a", "PER", "Stefan Kaufmann"),
+        _row("a", "PER", "Stefan"),  # the one Stefan of report a
+        _row("b", "PER", "Stefan"),  # another report, no full name: a person of report b only
+        _row("c", "PER", "Stefan"),
+        _row("d", "PER", "Julia Meyer"),
+        _row("d", "PER", "Julia Schmidt"),
+        _row("d", "PER", "Julia"),  # two Julias in report d: stays a person of report d
+    ]
+    entities, assignment = merge_entities(rows)
+    assert assignment[0] == assignment[1]
+    assert len({assignment[1], assignment[2], assignment[3]}) == 3
+    assert assignment[6] not in (assignment[4], assignment[5])
+    by_id = {e["entity_id"]: e for e in entities}
+    assert by_id[assignment[0]]["n_docs"] == 1 and by_id[assignment[2]]["name"] == "Stefan"
+
+
+def test_legal_forms_and_trailing_punctuation_merge():
+    rows = [
+        _row("a", "ORG", "Open Knowledge Foundation Deutschland e.V."),
+        _row("b", "ORG", "Open Knowledge Foundation Deutschland e. V"),
+        _row("c", "ORG", "Open Knowledge Foundation Deutschland"),
+        _row("d", "ORG", "Datenschule gGmbH"),
+        _row("e", "ORG", "Datenschule"),
+    ]
+    _, assignment = merge_entities(rows)
+    assert assignment[0] == assignment[1] == assignment[2] and assignment[3] == assignment[4]
+
+
+def test_majority_label_across_reports_is_kept_and_recorded():
+    rows = [_row(d, "ORG", "Campact") for d in "abcd"] + [
+        _row("e", "PER", "Campact"),
+        _row("e", "LOC", "Moers"),
+    ]
+    entities, assignment = merge_entities(rows)
+    campact = [e for e in entities if e["name"] == "Campact"]
+    assert len(campact) == 1 and campact[0]["label"] == "ORG" and campact[0]["n_docs"] == 5
+    assert campact[0]["label_votes"] == "ORG 4 | PER 1"
+    # two reports are too few to overrule the model
+    rows = [_row("a", "ORG", "Hackday"), _row("b", "MISC", "Hackday")]
+    assert {e["label"] for e in merge_entities(rows)[0]} == {"ORG", "MISC"}
+
+
+def test_boilerplate_mentions_do_not_count_and_confidence_ranks_evidence():
+    from reportminer.entities import score_entities
+
+    rows = [_row(d, "LOC", "Aktivitetshuset") | {"in_boilerplate": True} for d in "abcdef"]
+    rows += [_row(d, "ORG", "Code for Germany") for d in "abc"] + [_row("a", "PER", "Stefan")]
+    rows += [_row(d, "PER", "Anja Krüger") for d in "ab"] + [_row("c", "ORG", "Anja Krüger")]
+    entities, _ = merge_entities(rows)
+    score_entities(entities)
+    by_name = {e["name"]: e for e in entities}
+    assert by_name["Aktivitetshuset"]["n_docs"] == 0 and by_name["Aktivitetshuset"]["n_mentions"] == 6
+    assert all(0 < e["confidence"] <= 1 for e in entities)
+    assert by_name["Code for Germany"]["confidence"] > by_name["Stefan"]["confidence"]
+    assert by_name["Code for Germany"]["confidence"] > by_name["Aktivitetshuset"]["confidence"]
+    assert by_name["Anja Krüger"]["confidence"] > by_name["Stefan"]["confidence"]

@@ -28,6 +28,8 @@ def test_seed_report_people_organisations_places_and_dates(seed_analysis):
     assert "Landratsamt Vogtlandkreis" in orgs
     assert "Partnerschaft für Demokratie Zwickau" in orgs
     assert any(o.startswith("Sächsische") and "Gemeindetag" in o for o in orgs), orgs
+    # the programme the meeting belongs to and the office of the talk (issue 19)
+    assert {"ASSKomm", "Servicestelle Interkommunale Zusammenarbeit"} <= orgs, orgs
     places = _found(a, "LOC")
     assert {"Zwickau", "Vogtlandkreis", "Westsachsen"} <= places, places
     dates = _found(a, "DATE")

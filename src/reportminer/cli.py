@@ -498,15 +498,21 @@ def entities(
     place: PlaceOption = None,
     limit: LimitOption = None,
     fmt: FormatOption = OutputFormat.table,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Only entities whose confidence (0 to 1) is at least this"),
+    ] = None,
 ) -> None:
     """People, places, organisations and other entities in the selected reports, most widespread first."""
     df = _query_outputs(
         out, "entities", label=label, name=name, in_theme=in_theme, since=since, until=until, place=place,
-        limit=limit,
+        limit=limit, min_confidence=min_confidence,
     )  # fmt: skip
     _show(
-        df, fmt, ["name", "label", "n_docs", "n_mentions", "first_date", "last_date", "entity_id"], "entities"
-    )
+        df, fmt,
+        ["name", "label", "n_docs", "n_mentions", "confidence", "first_date", "last_date", "entity_id"],
+        "entities",
+    )  # fmt: skip
 
 
 @app.command()

@@ -404,10 +404,23 @@ def name_key(label: str, name: str) -> str:
     folded = _fold(name)
     if label == "PER":
         return folded
+    folded = _LEGAL_FORM.sub("", folded).strip(" .") or folded  # "… e.V." = "… e. V" = "…"
     words = folded.split()
     if len(words) > 1:  # "LRA Vogtlandkreis" = "Landratsamt Vogtlandkreis"; a bare "PD" stays itself
         words = [_fold(STANDARD_ABBREVIATIONS.get(w, w)) for w in words]
     return " ".join(_stem(w) if len(w) > 3 else w for w in words)
+
+
+#: legal forms at the end of a folded organisation name: e.V., e. V., eV, gGmbH, GmbH, gUG, UG, mbH, KG
+_LEGAL_FORM = re.compile(r"(\s+(e\.?\s?v\.?|g?gmbh|g?ug|mbh|kg|ggmbh)\.?)+$")
+
+
+def is_first_name(word: str) -> bool:
+    """True when ``word`` is a German first name (Wiktionary, data/first_names_de.txt)."""
+    from spacy.strings import hash_string
+
+    table = _first_names()
+    return bool(_in_sorted(table, np.array([hash_string(word.strip())], dtype=np.uint64))[0])
 
 
 def entity_id(label: str, key: str) -> str:
@@ -425,15 +438,19 @@ class _Bucket:
 
 
 def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
-    """Merge mention rows (dicts with doc_id, label, text, role, report_date) into entities.
+    """Merge mention rows (dicts with doc_id, label, text, role, report_date, and optionally
+    in_boilerplate) into entities.
 
-    Returns (entity rows, mapping from row index to entity_id). Date mentions are ignored.
+    Returns (entity rows, mapping from row index to entity_id). Date mentions are ignored. A mention in
+    corpus boilerplate belongs to its entity but does not count towards the entity's ``n_docs``.
     """
     keys: dict[int, tuple[str, str]] = {}
+    labels = majority_labels(rows)
     for i, row in enumerate(rows):
         if row["label"] in NAME_LABELS:
-            name = row["text"] if row["label"] == "PER" else (row.get("value") or row["text"])
-            keys[i] = (row["label"], name_key(row["label"], name))
+            label = labels.get(_fold(row["text"]), row["label"])
+            name = row["text"] if label == "PER" else (row.get("value") or row["text"])
+            keys[i] = (label, name_key(label, name))
 
     _resolve_abbreviations(rows, keys)
     _merge_near_duplicates(keys)
@@ -443,23 +460,34 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
         if label == "PER" and k.endswith("s") and k[:-1] in person_keys:
             keys[i] = (label, k[:-1])
 
-    # a bare surname joins the one full name of the same report that ends with it
+    # a bare surname or first name joins the one full name of the same report that ends or starts with it;
+    # a bare first name with no such full name is a person of its own report only ("Stefan" in two reports
+    # is not one person), keyed by the report
     full_by_doc: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    first_by_doc: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for i, (label, k) in keys.items():
         if label == "PER" and " " in k:
             full_by_doc[rows[i]["doc_id"]][k.rsplit(" ", 1)[1]].add(k)
+            first_by_doc[rows[i]["doc_id"]][k.split(" ", 1)[0]].add(k)
     for i, (label, k) in list(keys.items()):
         if label == "PER" and " " not in k:
-            candidates = full_by_doc[rows[i]["doc_id"]].get(k, set())
+            doc_id = rows[i]["doc_id"]
+            candidates = full_by_doc[doc_id].get(k, set())
             if len(candidates) == 1:
                 keys[i] = (label, next(iter(candidates)))
+            elif is_first_name(rows[i]["text"]):
+                firsts = first_by_doc[doc_id].get(k, set())
+                keys[i] = (label, next(iter(firsts)) if len(firsts) == 1 else f"{k} @{doc_id}")
 
     buckets: dict[tuple[str, str], _Bucket] = {}
     dates: dict[tuple[str, str], list[str]] = defaultdict(list)
+    votes: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for i, (label, k) in keys.items():
+        votes[(label, k)][rows[i]["label"]].add(rows[i]["doc_id"])
         b = buckets.setdefault((label, k), _Bucket(label, k, Counter(), set(), Counter()))
         b.spellings[rows[i].get("value") or rows[i]["text"]] += 1
-        b.docs.add(rows[i]["doc_id"])
+        if not rows[i].get("in_boilerplate"):  # a venue in every newsletter's footer is not news of it
+            b.docs.add(rows[i]["doc_id"])
         if rows[i].get("role"):
             b.roles[rows[i]["role"]] += 1
         if rows[i].get("report_date"):
@@ -480,6 +508,10 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
                 "first_date": ds[0] if ds else None,
                 "last_date": ds[-1] if ds else None,
                 "roles": " | ".join(r for r, _ in b.roles.most_common()),
+                "label_votes": " | ".join(
+                    f"{lab} {len(ds)}"
+                    for lab, ds in sorted(votes[(label, k)].items(), key=lambda x: (-len(x[1]), x[0]))
+                ),
             }
         )
     entities.sort(key=lambda e: (-e["n_docs"], -e["n_mentions"], e["label"], e["name"]))
@@ -504,6 +536,64 @@ _FILLER_WORDS = {
     "e.",
     "v.",
 }
+
+
+#: a name that the model labels differently across reports takes the majority label when it is in at least
+#: this many reports and the majority holds this share of them
+MAJORITY_MIN_DOCS = 3
+MAJORITY_SHARE = 0.6
+
+
+def majority_labels(rows: list[dict]) -> dict[str, str]:
+    """Folded name -> the label it takes everywhere: the label most of the reports that name it give it, for
+    names labelled differently across at least :data:`MAJORITY_MIN_DOCS` reports with a majority of
+    :data:`MAJORITY_SHARE` ("Campact" ORG in five reports, PER in one: ORG). Counted by report, not by
+    mention; the per-label report counts stay in ``entities.label_votes``."""
+    docs: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    for row in rows:
+        if row["label"] in NAME_LABELS:
+            docs[_fold(row["text"])][row["label"]].add(row["doc_id"])
+    out = {}
+    for name, by_label in docs.items():
+        if len(by_label) < 2:
+            continue
+        n = len(set().union(*by_label.values()))
+        label, ds = max(by_label.items(), key=lambda x: (len(x[1]), x[0]))
+        if n >= MAJORITY_MIN_DOCS and len(ds) >= MAJORITY_SHARE * n:
+            out[name] = label
+    return out
+
+
+def score_entities(entities: list[dict]) -> None:
+    """Add ``confidence`` (0 to 1) to entity rows: how much evidence says the entity is what its row says.
+
+    The product of three factors: **agreement** (the share of its reports in which the model gave it this
+    label, from ``label_votes``), **spread** (0.5 for a name seen in no report outside boilerplate, rising
+    as 1 - 0.5 ** (n_docs + 1): 0.75 for one report, 0.875 for two) and **support** from the word lists: a
+    person whose first word is a known first name, a place linked to the gazetteer (or a street or hall), an
+    organisation with a head word or of several words get 1.0; a single-word person or organisation without
+    it 0.7, an unlinked place 0.8, other MISC 0.8."""
+    for e in entities:
+        votes = dict(
+            (part.rsplit(" ", 1)[0], int(part.rsplit(" ", 1)[1]))
+            for part in (e.get("label_votes") or "").split(" | ")
+            if part.strip()
+        )
+        total = sum(votes.values())
+        agreement = votes.get(e["label"], total) / total if total else 1.0
+        spread = 1 - 0.5 ** (int(e.get("n_docs") or 0) + 1)
+        name = str(e["name"])
+        words = name.split()
+        if e["label"] == "PER":
+            support = 1.0 if is_first_name(words[0]) and len(words) > 1 else 0.7
+        elif e["label"] == "LOC":
+            linked = e.get("place_kind") not in (None, "unlinked")
+            support = 1.0 if linked or _STREET.match(words[-1]) or _VENUE.match(words[-1]) else 0.8
+        elif e["label"] == "ORG":
+            support = 1.0 if len(words) > 1 or _ABBREVIATION_FORM.match(name) else 0.7
+        else:
+            support = 0.8
+        e["confidence"] = round(agreement * spread * support, 3)
 
 
 def _merge_near_duplicates(keys: dict[int, tuple[str, str]]) -> None:
@@ -692,7 +782,7 @@ class EntityRules:
             found += self.association_matcher(doc)
         matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in found]
         if not matches:
-            return _full_names(_add_district_names(doc))
+            return _types_from_words(_full_names(_add_district_names(doc)))
         matches = filter_spans([_widen(doc, span) for span in filter_spans(matches)])
         taken = set()
         for span in matches:
@@ -707,7 +797,69 @@ class EntityRules:
             if rest and rest == list(range(rest[0], ent.end)) and doc[rest[0]].is_title:
                 kept.append(Span(doc, rest[0], ent.end, label=ent.label_))
         doc.ents = filter_spans(kept + matches)
-        return _full_names(_add_district_names(doc))
+        return _types_from_words(_full_names(_add_district_names(doc)))
+
+
+#: the last word of a street name, with or without a house number: "Tempelhofer Ufer", "Norderstraße 4"
+_STREET = re.compile(
+    r"(?i)^[\wäöüß.-]*(straße|strasse|str\.|ufer|weg|platz|allee|damm|chaussee|ring|gasse|steinweg|markt)$"
+)
+#: halls, rooms and buildings named as venues: "Wilhelm von Humboldt-Saal", "Stadthalle", "Foyer"
+_VENUE = re.compile(r"(?i)^[\wäöüß-]*(saal|säle|halle|foyer|aula)$")
+_HOUSE_NUMBER = re.compile(r"^\d{1,4}[a-z]?$")
+#: platforms and apps named as things (MISC in GermEval): "auf Instagram", "mit Padlet"
+PLATFORMS = frozenset(
+    {
+        "instagram", "facebook", "twitter", "youtube", "whatsapp", "tiktok", "telegram", "mastodon", "signal",
+        "padlet", "zoom", "slack", "discord", "linkedin", "xing", "maps", "google maps", "openstreetmap",
+        "github", "gitlab", "jitsi", "moodle", "miro", "mentimeter", "etherpad", "wordpress", "android", "ios",
+    }
+)  # fmt: skip
+
+
+#: offices named as such are organisations: "Servicestelle Interkommunale Zusammenarbeit", "Fachstelle …"
+_OFFICE = re.compile(r"(?i)^\w*(stelle|büro|buero)$")
+_NOT_OFFICE = frozenset({"haltestelle", "baustelle", "feuerstelle", "schnittstelle", "textstelle", "büro"})
+#: things named after their organisation or programme: "ASSKomm Roll up" is ASSKomm's banner
+_THING_WORDS = frozenset({"roll", "rollup", "roll-up", "flyer", "banner", "plakat", "logo", "broschüre"})
+#: a coined name with at least two capitals ("ASSKomm", "OKLab", "KJR"): a programme or organisation
+_COINED = re.compile(r"^(?=(?:[^A-ZÄÖÜ]*[A-ZÄÖÜ]){2})[A-ZÄÖÜ][\wÄÖÜäöüß&-]{2,14}$")
+
+
+def _types_from_words(doc: Doc) -> Doc:
+    """Labels from the words of the name, whatever the model said: a street (with or without a house
+    number) or a hall is a place (LOC); a platform or app named as such is MISC; an office ("Servicestelle
+    …") is ORG; a coined name followed by a thing ("ASSKomm Roll up") is the coined name, ORG. A coined name
+    tagged ORG once is ORG wherever else the report names it ("im Rahmen von ASSKomm")."""
+    changed = False
+    ents = []
+    for ent in doc.ents:
+        words = [t.text for t in ent if not _HOUSE_NUMBER.match(t.text)] or [ent.text]
+        label, start, end = ent.label_, ent.start, ent.end
+        thing = next((i for i in range(ent.start + 1, ent.end) if doc[i].lower_ in _THING_WORDS), None)
+        if label in ("PER", "ORG", "MISC") and (_STREET.match(words[-1]) or _VENUE.match(words[-1])):
+            label = "LOC"
+        elif label in ("PER", "ORG", "LOC") and ent.text.casefold() in PLATFORMS:
+            label = "MISC"
+        elif label in ("MISC", "LOC") and _OFFICE.match(words[0]) and words[0].casefold() not in _NOT_OFFICE:
+            label = "ORG"
+        elif thing is not None and thing - ent.start == 1 and _COINED.match(doc[ent.start].text):
+            label, end = "ORG", thing
+        if (label, start, end) != (ent.label_, ent.start, ent.end):
+            changed = True
+            ents.append(Span(doc, start, end, label=label))
+        else:
+            ents.append(ent)
+    coined = {e.text for e in ents if e.label_ == "ORG" and len(e) == 1 and _COINED.match(e.text)}
+    if coined:
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        for tok in doc:
+            if tok.text in coined and tok.i not in taken:
+                ents.append(Span(doc, tok.i, tok.i + 1, label="ORG"))
+                changed = True
+    if changed:
+        doc.ents = filter_spans(ents)
+    return doc
 
 
 def _word_hashes(name: str) -> np.ndarray:

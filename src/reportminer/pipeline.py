@@ -28,7 +28,7 @@ from reportminer import __version__
 from reportminer.boilerplate import Boilerplate, BoilerplateFinder, unit_spans
 from reportminer.cache import CachedReports
 from reportminer.dates import extract_dates, find_report_date
-from reportminer.entities import NAME_LABELS, SentenceIndex, extract_entities, merge_entities
+from reportminer.entities import NAME_LABELS, SentenceIndex, extract_entities, merge_entities, score_entities
 from reportminer.errors import InputError, OutputError, ReportminerError
 from reportminer.ingest import iter_report_paths, read_report, relative_name
 from reportminer.meetings import build_meetings
@@ -296,6 +296,7 @@ def build_tables(
     pool: dict[str, str] = {}
     merge_rows: list[_MergeRow] = []
     finder = BoilerplateFinder()
+    unit_bounds: list[tuple[int, list[tuple[int, int]], list[str | None]]] = []  # first merge row, units
     unit_features: list[tuple[str, list[tuple[str | None, list[str], list[str]]]]] = []
     n_documents = n_mentions = 0
     for a in reports:
@@ -303,6 +304,7 @@ def build_tables(
         n_documents += 1
         n_mentions += len(a.mentions)
         report_date = _iso(r.report_date)
+        first_row = len(merge_rows)
         for m in a.mentions:
             if m.label in NAME_LABELS:
                 merge_rows.append(
@@ -310,12 +312,13 @@ def build_tables(
                         r.doc_id, pool.setdefault(m.label, m.label), pool.setdefault(m.text, m.text),
                         None if m.value is None else pool.setdefault(m.value, m.value),
                         None if m.role is None else pool.setdefault(m.role, m.role), report_date,
-                        m.abbreviation,
+                        m.abbreviation, m.start_char,
                     )
                 )  # fmt: skip
         if a.units:
             pieces = [r.text[u.start : u.end] for u in a.units]
             keys = finder.add(r.sha256, pieces)
+            unit_bounds.append((first_row, [(u.start, u.end) for u in a.units], keys))
             unit_features.append(
                 (
                     r.doc_id,
@@ -327,6 +330,8 @@ def build_tables(
             )
     del pool
     boilerplate = finder.result()
+    _mark_boilerplate_mentions(merge_rows, unit_bounds, boilerplate)
+    del unit_bounds
     word_lists: list[list[str]] = []
     term_lists: list[list[str]] = []
     term_docs: list[str] = []
@@ -340,6 +345,7 @@ def build_tables(
     del unit_features
     entities, assignment = merge_entities(merge_rows)
     link_places(entities, merge_rows, assignment)
+    score_entities(entities)
     entity_of = [assignment[i] for i in range(len(merge_rows))]  # every name mention has an entity
     del merge_rows, assignment
     fitted = fit_themes(
@@ -414,13 +420,15 @@ def _spool_rows(
             )  # fmt: skip
             for n, m in enumerate(b.mentions, 1):
                 entity = value = None
+                label = m.label
                 if m.label in NAME_LABELS:
                     entity = entity_of[k]
                     value = names[entity]
+                    label = entity.split("-", 1)[0]  # a corpus-level majority label may have changed it
                     k += 1
                 mentions.append(
                     {
-                        "mention_id": f"{r.doc_id}-{n:04d}", "doc_id": r.doc_id, "label": m.label,
+                        "mention_id": f"{r.doc_id}-{n:04d}", "doc_id": r.doc_id, "label": label,
                         "text": m.text, "start_char": m.start_char, "end_char": m.end_char,
                         "value": value if entity else m.value, "entity_id": entity, "role": m.role,
                         "sentence": m.sentence, "source": m.source,
@@ -458,15 +466,47 @@ def _batched(items: Iterable, n: int) -> Iterator[list]:
         yield batch
 
 
+def _mark_boilerplate_mentions(
+    rows: list[_MergeRow],
+    bounds: list[tuple[int, list[tuple[int, int]], list[str | None]]],
+    found: Boilerplate,
+) -> None:
+    """Set ``in_boilerplate`` of the name mentions that stand in a boilerplate unit of their report.
+    ``bounds``: per report with units, its first merge row, its units' spans and their keys."""
+    if not len(found):
+        return
+    ends = [b[0] for b in bounds[1:]] + [len(rows)]
+    for (first, spans, keys), end in zip(bounds, ends, strict=True):
+        boiler = [span for span, key in zip(spans, keys, strict=True) if key is not None and key in found]
+        if not boiler:
+            continue
+        doc_id = rows[first].doc_id if first < len(rows) else None
+        for row in rows[first:end]:
+            if row.doc_id != doc_id:  # the rows of a report without units follow
+                break
+            row.in_boilerplate = any(s <= row.start < e for s, e in boiler)
+
+
 class _MergeRow:
     """A name mention as entity merging and place linking read it (``row["label"]``, ``row.get("value")``).
     Slots, not a dict: a large corpus has hundreds of thousands of name mentions."""
 
-    __slots__ = ("doc_id", "label", "text", "value", "role", "report_date", "abbreviation")
+    __slots__ = (
+        "doc_id",
+        "label",
+        "text",
+        "value",
+        "role",
+        "report_date",
+        "abbreviation",
+        "start",
+        "in_boilerplate",
+    )
 
-    def __init__(self, doc_id, label, text, value, role, report_date, abbreviation) -> None:  # noqa: PLR0913
+    def __init__(self, doc_id, label, text, value, role, report_date, abbreviation, start=0) -> None:  # noqa: PLR0913
         self.doc_id, self.label, self.text, self.value = doc_id, label, text, value
         self.role, self.report_date, self.abbreviation = role, report_date, abbreviation
+        self.start, self.in_boilerplate = start, False
 
     def __getitem__(self, key: str) -> object:
         return getattr(self, key)

@@ -112,20 +112,27 @@ class Outputs:
         until: str | dt.date | None = None,
         place: str | None = None,
         limit: int | None = None,
+        min_confidence: float | None = None,
     ) -> pd.DataFrame:
         """Entities mentioned in the selected reports, most widespread first.
 
-        ``n_mentions``, ``n_docs``, ``first_date`` and ``last_date`` count only the selected reports; the
-        other columns are those of the ``entities`` table.
+        ``n_mentions``, ``n_docs``, ``first_date`` and ``last_date`` count only the selected reports (and
+        ``n_docs`` only mentions outside corpus boilerplate); the other columns are those of the
+        ``entities`` table. ``min_confidence`` keeps entities whose ``confidence`` is at least that.
         """
         docs, params = self._doc_filter(since=since, until=until, in_theme=in_theme, place=place)
         ents, ent_params = self._entity_filter(label=label, name=name)
+        if min_confidence is not None:
+            ents += " AND coalesce(e.confidence, 0) >= ?"
+            ent_params = [*ent_params, float(min_confidence)]
         query = f"""
             WITH sel AS ({docs})
             SELECT e.entity_id, e.label, e.name, e.aliases,
-                   count(*) AS n_mentions, count(DISTINCT m.doc_id) AS n_docs,
+                   count(*) AS n_mentions,
+                   count(DISTINCT CASE WHEN coalesce(m.in_boilerplate, 0) = 0 THEN m.doc_id END) AS n_docs,
                    min(sel.report_date) AS first_date, max(sel.report_date) AS last_date,
-                   e.roles, e.place_kind, e.district_key, e.nuts3, e.geonames_id, e.state, e.lat, e.lon
+                   e.roles, e.place_kind, e.district_key, e.nuts3, e.geonames_id, e.state, e.lat, e.lon,
+                   e.label_votes, e.confidence
             FROM mentions m JOIN sel ON sel.doc_id = m.doc_id JOIN entities e ON e.entity_id = m.entity_id
             WHERE {ents}
             GROUP BY e.entity_id

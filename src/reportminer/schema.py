@@ -125,7 +125,7 @@ ENTITIES = _t(
         ("name", "str", "Canonical name (most frequent base form)"),
         ("aliases", "str", "Other spellings merged into this entity, separated by ' | '"),
         ("n_mentions", "int", "Mentions in the corpus"),
-        ("n_docs", "int", "Reports that mention it"),
+        ("n_docs", "int", "Reports that mention it outside corpus boilerplate"),
         ("first_date", "str", "Earliest report date that mentions it"),
         ("last_date", "str", "Latest report date that mentions it"),
         ("roles", "str", "Roles seen before a person's name, separated by ' | '"),
@@ -136,6 +136,18 @@ ENTITIES = _t(
         ("state", "str", "Bundesland"),
         ("lat", "float", "Latitude (WGS84) of the town or city"),
         ("lon", "float", "Longitude (WGS84) of the town or city"),
+        (
+            "label_votes",
+            "str",
+            "Reports per label the model gave its mentions ('ORG 5 | PER 1'); a name labelled differently "
+            "across reports takes the majority label",
+        ),
+        (
+            "confidence",
+            "float",
+            "Evidence that the entity is what the row says, 0 to 1: label agreement x spread over reports x "
+            "word-list support (reportminer.entities.score_entities)",
+        ),
     ],
     ("entity_id",),
 )

@@ -37,6 +37,8 @@ FACETS: dict[str, list[Any]] = {
 """Facets shown on each table's page (Datasette's ``facets`` metadata)."""
 
 LABEL_COLUMNS = {"entities": "name", "themes": "label", "documents": "title", "meetings": "name"}
+SORT_DESC = {"entities": "confidence"}
+"""Default order of a table's page: entities with the most evidence first."""
 
 # Full-text search over sentences and report texts (store.FTS_INDEXES): terms are matched as a phrase.
 _MATCH_PHRASE = "'\"' || replace(:{param}, '\"', '\"\"') || '\"'"
@@ -140,6 +142,8 @@ def datasette_metadata() -> dict[str, Any]:
             entry["facets"] = FACETS[name]
         if name in LABEL_COLUMNS:
             entry["label_column"] = LABEL_COLUMNS[name]
+        if name in SORT_DESC:
+            entry["sort_desc"] = SORT_DESC[name]
         if name in fts_for:
             entry["fts_table"] = fts_for[name]
             entry["fts_pk"] = "rowid"
