@@ -403,3 +403,20 @@ def test_boilerplate_mentions_do_not_count_and_confidence_ranks_evidence():
     assert by_name["Code for Germany"]["confidence"] > by_name["Stefan"]["confidence"]
     assert by_name["Code for Germany"]["confidence"] > by_name["Aktivitetshuset"]["confidence"]
     assert by_name["Anja Krüger"]["confidence"] > by_name["Stefan"]["confidence"]
+
+
+def test_quoted_names_are_whole_and_programmes_are_named_in_their_frame():
+    from reportminer.entities import _types_from_words
+
+    doc = _types_from_words(_tagged(
+        "der Leiter der „ Servicestelle Interkommunale Zusammenarbeit “ sprach im Rahmen von ASSKomm .".split(),
+        [(4, 6, "ORG")],
+    ))  # fmt: skip
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Servicestelle Interkommunale Zusammenarbeit", "ORG"), ("ASSKomm", "ORG"),
+    ]  # fmt: skip
+    # a quotation that goes on with small words is a title, not a longer name
+    title = _types_from_words(_tagged("der „ Hackday in der Stadt “ war voll".split(), [(2, 3, "MISC")]))
+    assert [e.text for e in title.ents] == ["Hackday"]
+    plain = _types_from_words(_tagged("im Rahmen von Bildung und Arbeit".split(), []))
+    assert not plain.ents

@@ -536,7 +536,11 @@ def test_boilerplate_table_and_mentions_in_pipeline(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i, text in enumerate(TEXTS):
-        extra = f"\n\n{FOOTER} Mehr beim Verein Datenfreunde Flensburg." if i % 2 == 0 else ""
+        extra = (
+            f"\n\n{FOOTER} Fragen beantwortet Anja Krüger vom Landratsamt Vogtlandkreis."
+            if i % 2 == 0
+            else ""
+        )
         (corpus / f"r{i:02d}.txt").write_text(text + extra, encoding="utf-8")
     summary = pipeline.run_pipeline(corpus, tmp_path / "out")
     assert summary.n_documents == len(TEXTS)
@@ -545,4 +549,6 @@ def test_boilerplate_table_and_mentions_in_pipeline(tmp_path):
     labels = " ".join(tables["themes"]["label"]).lower() + " ".join(tables["themes"]["top_terms"]).lower()
     assert "volltext" not in labels and "agenturmeldungen" not in labels
     flagged = tables["mentions"][tables["mentions"]["in_boilerplate"].astype(bool)]
-    assert len(flagged) and flagged["sentence"].str.contains("Volltext|Datenfreunde").all()
+    assert len(flagged) and flagged["sentence"].str.contains("Volltext|Anja Krüger").all()
+    entities = store.read_table(tmp_path / "out", "entities").set_index("name")
+    assert entities.loc["Anja Krüger", "n_docs"] == 0 and entities.loc["Anja Krüger", "n_mentions"] == 6

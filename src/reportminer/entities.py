@@ -826,6 +826,24 @@ _THING_WORDS = frozenset({"roll", "rollup", "roll-up", "flyer", "banner", "plaka
 _COINED = re.compile(r"^(?=(?:[^A-ZÄÖÜ]*[A-ZÄÖÜ]){2})[A-ZÄÖÜ][\wÄÖÜäöüß&-]{2,14}$")
 
 
+_OPENING_QUOTES = frozenset({"„", '"', "»", "«", "‚"})
+_CLOSING_QUOTES = frozenset({"“", '"', "«", "»", "‘", "”"})
+
+
+def _quoted_end(doc: Doc, ent: Span) -> int | None:
+    """The end of the quotation an entity opens ("„Servicestelle Interkommunale“" cut before
+    "Zusammenarbeit"): the token index after the last word before the closing quote, when only up to three
+    capitalised words stand between the entity and it; else None."""
+    if ent.start == 0 or doc[ent.start - 1].text not in _OPENING_QUOTES:
+        return None
+    for i in range(ent.end, min(ent.end + 4, len(doc))):
+        if doc[i].text in _CLOSING_QUOTES:
+            return i
+        if not doc[i].is_title:
+            return None
+    return None
+
+
 def _types_from_words(doc: Doc) -> Doc:
     """Labels from the words of the name, whatever the model said: a street (with or without a house
     number) or a hall is a place (LOC); a platform or app named as such is MISC; an office ("Servicestelle
@@ -850,6 +868,22 @@ def _types_from_words(doc: Doc) -> Doc:
             ents.append(Span(doc, start, end, label=label))
         else:
             ents.append(ent)
+    # a name in quotation marks is the whole quoted phrase: „Servicestelle Interkommunale Zusammenarbeit“
+    for n, ent in enumerate(ents):
+        close = _quoted_end(doc, ent)
+        if close is not None and close > ent.end:
+            ents[n] = Span(doc, ent.start, close, label=ent.label_)
+            changed = True
+    # a coined name that something happens "im Rahmen von" is a programme: ORG
+    for tok in doc[3:]:
+        if (
+            _COINED.match(tok.text)
+            and doc[tok.i - 2].lower_ == "rahmen"
+            and doc[tok.i - 1].lower_ in ("von", "des", "der")
+            and not any(e.start <= tok.i < e.end for e in ents)
+        ):
+            ents.append(Span(doc, tok.i, tok.i + 1, label="ORG"))
+            changed = True
     coined = {e.text for e in ents if e.label_ == "ORG" and len(e) == 1 and _COINED.match(e.text)}
     if coined:
         taken = {i for e in ents for i in range(e.start, e.end)}

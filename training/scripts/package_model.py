@@ -27,8 +27,12 @@ okfde_ner_train.jsonl, the same labels): posts of codefor.de, demokratielabore.d
 4.0) and datenschule.de (CC BY 3.0 DE) by Open Knowledge Foundation Deutschland e.V., see
 ../shared/data/corpus/okfde_civic_blogs/SOURCE.txt in the training setup.
 
-Its static vectors were learned from unannotated text (labels ignored) of: GermEval 2014 train; German Legal
-Entity Recognition, E. Leitner, G. Rehm, J. Moreno-Schneider (2019), CC BY 4.0; MobIE, L. Hennig,
+Its static vectors (floret, 50,000 x 200) and, where the model says so in meta.json, its pretrained
+token-to-vector layer were learned from unannotated text (labels ignored) of: German federal laws and
+ordinances as of March 2022 (repository bundestag/gesetze; official works, not protected by copyright,
+§ 5 Abs. 1 UrhG; Unlicense) and speeches in the plenary sessions of the 20th German Bundestag 2021-2025
+(repository mathias-goebel/plenarsitzungsprotokolle; official works, § 5 UrhG); GermEval 2014 train; German
+Legal Entity Recognition, E. Leitner, G. Rehm, J. Moreno-Schneider (2019), CC BY 4.0; MobIE, L. Hennig,
 P. T. Truong, A. Gabryszak (2021), CC BY 4.0; and the same OKFDE civic blogs.
 """
 
@@ -40,6 +44,7 @@ def main() -> None:
     parser.add_argument("--name", default="reportminer_ner")
     parser.add_argument("--version", default="0.1.0")
     parser.add_argument("--metrics", type=Path)
+    parser.add_argument("--pretrained", help="the pretraining checkpoint the tok2vec started from (recorded)")
     args = parser.parse_args()
 
     nlp = spacy.load(args.model_dir)
@@ -68,13 +73,23 @@ def main() -> None:
                     "license": "texts CC BY 4.0 / CC BY 3.0 DE (Open Knowledge Foundation Deutschland e.V.)",
                 },
                 {
-                    "name": "Unannotated text for the static vectors: GermEval 2014 train, German "
+                    "name": "Unannotated text for the static vectors (and pretraining): German federal laws "
+                    "(bundestag/gesetze, 2022) and Bundestag plenary speeches 2021-2025 "
+                    "(mathias-goebel/plenarsitzungsprotokolle)",
+                    "license": "official works, § 5 UrhG (public domain)",
+                },
+                {
+                    "name": "Further unannotated text for the static vectors: GermEval 2014 train, German "
                     "LER (CC BY 4.0), MobIE (CC BY 4.0), OKFDE civic blogs (CC BY)",
                     "license": "CC BY 4.0 / CC BY 3.0 DE",
                 },
             ],
         }
     )
+    nlp.meta["training"] = {
+        "vectors": "floret 50,000 x 200, training/scripts/train_vectors.py on training/scripts/raw_text.py's text",
+        "init_tok2vec": args.pretrained or None,
+    }
     if args.metrics and args.metrics.exists():
         scores = json.loads(args.metrics.read_text())
         nlp.meta["performance"] = {
