@@ -420,3 +420,7 @@ def test_quoted_names_are_whole_and_programmes_are_named_in_their_frame():
     assert [e.text for e in title.ents] == ["Hackday"]
     plain = _types_from_words(_tagged("im Rahmen von Bildung und Arbeit".split(), []))
     assert not plain.ents
+    misc = _types_from_words(_tagged("Ergebnisse im Rahmen von ASSKomm .".split(), [(4, 5, "MISC")]))
+    assert [(e.text, e.label_) for e in misc.ents] == [("ASSKomm", "ORG")]
+    museum = _types_from_words(_tagged("im August Horch Museum".split(), [(2, 4, "PER")]))
+    assert [(e.text, e.label_) for e in museum.ents] == [("Horch Museum", "LOC")]

@@ -806,6 +806,8 @@ _STREET = re.compile(
 )
 #: halls, rooms and buildings named as venues: "Wilhelm von Humboldt-Saal", "Stadthalle", "Foyer"
 _VENUE = re.compile(r"(?i)^[\wäöüß-]*(saal|säle|halle|foyer|aula)$")
+#: buildings: a "person" whose name ends in one is the building ("August Horch Museum", "Lutherhaus")
+_BUILDING = re.compile(r"(?i)^[\wäöüß-]*(museum|haus|zentrum|kirche|schloss|bibliothek|theater|rathaus)$")
 _HOUSE_NUMBER = re.compile(r"^\d{1,4}[a-z]?$")
 #: platforms and apps named as things (MISC in GermEval): "auf Instagram", "mit Padlet"
 PLATFORMS = frozenset(
@@ -857,6 +859,8 @@ def _types_from_words(doc: Doc) -> Doc:
         thing = next((i for i in range(ent.start + 1, ent.end) if doc[i].lower_ in _THING_WORDS), None)
         if label in ("PER", "ORG", "MISC") and (_STREET.match(words[-1]) or _VENUE.match(words[-1])):
             label = "LOC"
+        elif label == "PER" and _BUILDING.match(words[-1]):  # "Horch Museum" is no person
+            label = "LOC"
         elif label in ("PER", "ORG", "LOC") and ent.text.casefold() in PLATFORMS:
             label = "MISC"
         elif label in ("MISC", "LOC") and _OFFICE.match(words[0]) and words[0].casefold() not in _NOT_OFFICE:
@@ -880,8 +884,9 @@ def _types_from_words(doc: Doc) -> Doc:
             _COINED.match(tok.text)
             and doc[tok.i - 2].lower_ == "rahmen"
             and doc[tok.i - 1].lower_ in ("von", "des", "der")
-            and not any(e.start <= tok.i < e.end for e in ents)
+            and not any(e.start <= tok.i < e.end and (e.label_ == "ORG" or len(e) > 1) for e in ents)
         ):
+            ents = [e for e in ents if not e.start <= tok.i < e.end]  # a MISC of the bare name yields
             ents.append(Span(doc, tok.i, tok.i + 1, label="ORG"))
             changed = True
     coined = {e.text for e in ents if e.label_ == "ORG" and len(e) == 1 and _COINED.match(e.text)}

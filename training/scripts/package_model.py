@@ -100,6 +100,14 @@ def main() -> None:
         shutil.rmtree(args.dest)
     args.dest.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.dest)
+    # the training machine's paths (pretraining checkpoint, raw text) mean nothing where the model is loaded
+    config = args.dest / "config.cfg"
+    lines = [
+        f"{line.split('=')[0].strip()} = null" if line.startswith(("init_tok2vec = ", "raw_text = ")) and "${" not in line
+        else line
+        for line in config.read_text(encoding="utf-8").splitlines()
+    ]  # fmt: skip
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (args.dest / "ATTRIBUTION.txt").write_text(ATTRIBUTION, encoding="utf-8")
     size = sum(p.stat().st_size for p in args.dest.rglob("*") if p.is_file())
     print(f"packaged {args.model_dir} -> {args.dest} ({size / 1e6:.1f} MB)")

@@ -1,7 +1,7 @@
 """Pretrain the tok2vec (`spacy pretrain`) in resumable chunks: one shuffled shard of the raw text a chunk.
 
 Usage: python scripts/pretrain_chunks.py CONFIG CHECKPOINTS [--shards corpus/raw_de.shard*.jsonl]
-           [--vectors corpus/vectors_de] [--max-chunks N] [--seed 42]
+           [--vectors corpus/vectors_de] [--max-chunks N] [--n-chunks N] [--seed 42]
 
 A session can be stopped at any time, so pretraining over the 30 M words of ``scripts/raw_text.py`` runs as
 chunks of one shard each (about 3 M words; under two hours on 2 cores). Chunk k resumes from chunk k-1's
@@ -28,9 +28,10 @@ def main() -> None:
     ap.add_argument("--shards", default="corpus/raw_de.shard*.jsonl")
     ap.add_argument("--vectors", default="corpus/vectors_de")
     ap.add_argument("--max-chunks", type=int, default=None, help="stop after this many new chunks")
+    ap.add_argument("--n-chunks", type=int, default=None, help="use only the first N shards (N chunks in all)")
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
-    shards = sorted(glob.glob(args.shards))
+    shards = sorted(glob.glob(args.shards))[: args.n_chunks]
     if not shards:
         sys.exit(f"no shards match {args.shards}: run `weasel run vectors` (scripts/raw_text.py) first")
     root = Path(args.checkpoints)
