@@ -424,3 +424,9 @@ def test_quoted_names_are_whole_and_programmes_are_named_in_their_frame():
     assert [(e.text, e.label_) for e in misc.ents] == [("ASSKomm", "ORG")]
     museum = _types_from_words(_tagged("im August Horch Museum".split(), [(2, 4, "PER")]))
     assert [(e.text, e.label_) for e in museum.ents] == [("Horch Museum", "LOC")]
+
+
+def test_genitive_of_a_place_joins_the_place():
+    rows = [_row("a", "LOC", "Europa"), _row("b", "LOC", "Europas"), _row("c", "LOC", "Paris")]
+    entities, assignment = merge_entities(rows)
+    assert assignment[0] == assignment[1] and {e["name"] for e in entities} == {"Europa", "Paris"}

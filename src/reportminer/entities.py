@@ -454,10 +454,10 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
 
     _resolve_abbreviations(rows, keys)
     _merge_near_duplicates(keys)
-    person_keys = {k for (label, k) in keys.values() if label == "PER"}
-    # genitive "s": "Krügers" joins "Krüger" when that form exists
+    known = {(label, k) for (label, k) in keys.values() if label in ("PER", "LOC")}
+    # genitive "s": "Krügers" joins "Krüger", "Europas" joins "Europa", when that form exists
     for i, (label, k) in list(keys.items()):
-        if label == "PER" and k.endswith("s") and k[:-1] in person_keys:
+        if label in ("PER", "LOC") and k.endswith("s") and (label, k[:-1]) in known:
             keys[i] = (label, k[:-1])
 
     # a bare surname or first name joins the one full name of the same report that ends or starts with it;
