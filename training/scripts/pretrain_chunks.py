@@ -28,7 +28,9 @@ def main() -> None:
     ap.add_argument("--shards", default="corpus/raw_de.shard*.jsonl")
     ap.add_argument("--vectors", default="corpus/vectors_de")
     ap.add_argument("--max-chunks", type=int, default=None, help="stop after this many new chunks")
-    ap.add_argument("--n-chunks", type=int, default=None, help="use only the first N shards (N chunks in all)")
+    ap.add_argument(
+        "--n-chunks", type=int, default=None, help="use only the first N shards (N chunks in all)"
+    )
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
     shards = sorted(glob.glob(args.shards))[: args.n_chunks]
