@@ -412,3 +412,37 @@ def test_scheduled_events_in_present_tense_lie_ahead() -> None:
     assert pairs("Am 14. Juni findet die Sitzung statt.") == [("14. Juni", "2023-06-14")]
     assert pairs("Im Januar erscheint die Dokumentation.") == [("Januar", "2023-01")]
     assert pairs("Am 14. Juni fand die Sitzung statt.") == [("14. Juni", "2022-06-14")]
+
+
+def test_cue_less_weekday_in_a_report_is_the_day_before_it_not_after():
+    """A report tells what happened: a bare "Sonntag" in Saturday's report is the Sunday before (issue 20)."""
+    from reportminer.dates import tag_dates
+
+    saturday = date(2013, 11, 30)
+    found = tag_dates("Sonntag: Frühschoppen des Heimatvereins im Dorfhaus.", reference_date=saturday)
+    assert [t.value for t in found if t.type == "DATE"] == ["2013-11-24"]
+    same_day = tag_dates("Samstag: Adventsmarkt am Rathaus.", reference_date=saturday)
+    assert [t.value for t in same_day if t.type == "DATE"] == ["2013-11-30"]
+    ahead = tag_dates("Am Sonntag findet der Adventsmarkt statt.", reference_date=saturday)
+    assert [t.value for t in ahead if t.type == "DATE"] == ["2013-12-01"]  # a future cue keeps it ahead
+
+
+def test_yesterday_evening_is_a_time_of_yesterday():
+    """ "gestern Abend", "heute früh": a time of that day, as TIMEX3 marks it (issue 20)."""
+    from reportminer.dates import tag_dates
+
+    found = tag_dates(
+        "Gestern Abend tagte der Vorstand, heute früh gab es Kaffee. Der Rat tagt morgen.",
+        reference_date=date(2014, 2, 21),
+    )
+    got = [(t.text, t.type, t.value) for t in found]
+    assert got[:2] == [("Gestern Abend", "TIME", "2014-02-20TEV"), ("heute früh", "TIME", "2014-02-21TMO")]
+    assert ("morgen", "DATE", "2014-02-22") in got  # no part of the day after it: the day
+
+
+def test_heuer_is_this_year_and_frames_its_sentence():
+    """ "heuer" (this year in Austrian and South Tyrolean news, issue 20) is the report's year."""
+    from reportminer.dates import tag_dates
+
+    found = tag_dates("Auch heuer im Sommer kamen mehr Gäste.", reference_date=date(2015, 3, 27))
+    assert [(t.text, t.value) for t in found] == [("heuer", "2015"), ("Sommer", "2015-SU")]

@@ -765,6 +765,12 @@ def _r_deictic_day(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str
     return []
 
 
+def _r_this_year(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
+    """ "heuer" (Austrian, Bavarian and South Tyrolean German: this year): the reference date's year."""
+    day = ctx.deictic_date()
+    return _one(m, "DATE", _fy(day.year)) if day is not None else []
+
+
 def _r_ref(value: str) -> Resolver:
     def resolve(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
         return _one(m, "DATE", value)
@@ -948,6 +954,11 @@ def _r_weekday(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
         diff = diff - 7 if diff >= 0 else diff
     elif tense == "future":
         diff = diff + 7 if diff <= 0 else diff
+    elif ctx.mode == "news":
+        # a cue-less weekday in a news report is the last such day up to the report's date: reports are
+        # published after what they tell ("Sonntag" in a Saturday's report is the Sunday before; KRAUTS dev:
+        # values right 322 -> 327 of 539); announcements carry future cues and go ahead above
+        diff = diff - 7 if diff > 0 else diff
     else:
         diff = diff - 7 if diff > 3 else (diff + 7 if diff < -3 else diff)
     return _one(m, "DATE", (base + datetime.timedelta(days=diff)).isoformat())
@@ -1142,6 +1153,7 @@ PATTERNS: list[_Pattern] = [
     ),
     _p("deictic_day", rf"{B}(?:heute|gestern|vorgestern|morgen|übermorgen){E}", _r_deictic_day),
     _p("deictic_day_cap", rf"{B}(?:Heute|Gestern|Vorgestern|Übermorgen){E}", _r_deictic_day),
+    _p("this_year", rf"{B}(?:heuer|Heuer){E}", _r_this_year),
     _p(
         "present",
         rf"{B}(?:derzeit|aktuell|gegenwärtig|zurzeit|momentan|heutzutage|jetzt|Derzeit|Aktuell|"
@@ -1249,7 +1261,7 @@ _TRIGGER_RES = {
     "unit": _UNIT_T,
     "pod": _POD_T,
     "unit_pod": rf"{_UNIT_T}|{_POD_T}",
-    "deictic": r"heute|gestern|morgen",
+    "deictic": r"heute|gestern|morgen|heuer",
     "present": r"derzeit|aktuell|gegenwärtig|zurzeit|momentan|heutzutage|jetzt|heutig|zur\s+zeit",
     "past": r"damals|kürzlich|zuvor|vorher",
     "future": r"bald|künftig|demnächst|zukunft|später|darauf|danach|folge",
@@ -1294,6 +1306,7 @@ _TRIGGER_OF = {
     "rel_pod": "pod",
     "deictic_day": "deictic",
     "deictic_day_cap": "deictic",
+    "this_year": "deictic",
     "present": "present",
     "past": "past",
     "future": "future",
@@ -1431,6 +1444,10 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
             logger.debug("could not resolve %r (%s): %s", m.group(0), p.name, exc)
             continue
         for s, e, typ, value in found:
+            part = _PART_OF_DAY.match(text, e) if typ == "DATE" and _FULL_DATE_VALUE.match(value) else None
+            if part and _DAY_WORD.fullmatch(text[s:e].strip()):
+                # "gestern Abend", "heute Vormittag": a time of that day (TIMEX3 TEV, TMO, ...)
+                e, typ, value = part.end(), "TIME", f"{value}T{_PART_CODES[part['part'].lower()]}"
             result.append(Timex(s, e, text[s:e], typ, value))
             if typ != "DATE":
                 continue
@@ -1438,12 +1455,22 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
                 ctx.update(value)
                 if _FULL_DATE_VALUE.match(value):
                     ctx.sentence_date = ctx.last_day = value
-            if _states_year(text, s, e, value):
-                ctx.sentence_year = (int(value[:4]), e)
+            if _states_year(text, s, e, value) or (p.name == "this_year" and value.isdigit()):
+                ctx.sentence_year = (int(value[:4]), e)  # "heuer im Sommer": this year's summer
     return result
 
 
 _FULL_DATE_VALUE = re.compile(r"^(?:BC)?\d{4}-\d{2}-\d{2}$")
+_DAY_WORD = re.compile(r"(?i)(?:vor)?gestern|heute|(?:über)?morgen")
+_PART_CODES = {
+    "früh": "MO", "morgen": "MO", "vormittag": "MO", "mittag": "MI", "nachmittag": "AF", "abend": "EV",
+    "nacht": "NI",
+}  # fmt: skip
+_PART_OF_DAY = re.compile(
+    r"\s+(?P<part>(?i:früh|morgen|vormittag|mittag|nachmittag|abend|nacht))(?![\wäöüß])"
+)
+
+
 _NOT_FRAME_BEFORE = re.compile(
     r"\b(?:seit|bis|ab|von|vor|nach|zwischen)\s+(?:de[mn]\s+)?(?:Jahre?\s+)?$", re.I
 )
