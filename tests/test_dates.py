@@ -446,3 +446,16 @@ def test_heuer_is_this_year_and_frames_its_sentence():
 
     found = tag_dates("Auch heuer im Sommer kamen mehr Gäste.", reference_date=date(2015, 3, 27))
     assert [(t.text, t.value) for t in found] == [("heuer", "2015"), ("Sommer", "2015-SU")]
+
+
+def test_clock_time_takes_the_day_of_the_sentence_before_else_the_report_day():
+    """Issue 20: a bare "20 Uhr" is not tied to a day named several sentences earlier."""
+    from reportminer.dates import tag_dates
+
+    ref = date(2022, 11, 7)
+    text = (
+        "Am 3. November trafen sich die Räte. Die Sitzung begann um 18 Uhr. Danach gab es Gespräche. "
+        "Der Verein lud zum Essen. Heute Abend spielt die Kapelle, Beginn 20 Uhr."
+    )
+    times = [t.value for t in tag_dates(text, reference_date=ref) if t.type == "TIME" and "Uhr" in t.text]
+    assert times == ["2022-11-03T18:00", "2022-11-07T20:00"]

@@ -151,13 +151,10 @@ def test_unknown_labels_themes_places_and_limits_are_clear_errors(outputs):
     assert issubclass(QueryError, ReportminerError)
 
 
-def test_in_theme_selects_reports_by_rank_or_weight(outputs, tables):
+def test_in_theme_selects_the_reports_that_have_the_theme(outputs, tables):
     themes, doc_themes = tables["themes"], tables["doc_themes"]
     theme = themes.iloc[0]
-    members = doc_themes[
-        (doc_themes["theme_id"] == theme["theme_id"])
-        & ((doc_themes["rank"] == 1) | (doc_themes["weight"] >= 0.2))
-    ]
+    members = doc_themes[(doc_themes["theme_id"] == theme["theme_id"]) & doc_themes["assigned"].astype(bool)]
     by_id = outputs.mentions(in_theme=int(theme["theme_id"]))
     assert set(by_id["doc_id"]) == set(members["doc_id"]) & set(
         tables["mentions"].dropna(subset=["entity_id"])["doc_id"]

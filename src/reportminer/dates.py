@@ -364,6 +364,8 @@ class _Ctx:
     anchor: tuple[int, int | None, int | None] | None = None  # last mentioned (y, m, d)
     sentence_date: str | None = None  # full date mentioned earlier in the current sentence
     last_day: str | None = None  # last mentioned full date (YYYY-MM-DD)
+    sentence_no: int = 0  # running number of the sentence being tagged
+    last_day_no: int = -10  # the sentence last_day was mentioned in
     sentence_year: tuple[int, int] | None = None  # (year, end offset): explicit year earlier in the sentence
 
     def clause_year(self, pos: int) -> int | None:
@@ -880,7 +882,12 @@ def _time_value(ctx: _Ctx, h: int, mi: int) -> str:
     ds = ctx.sentence_date
     if ds is None:
         if ctx.mode == "news" and ctx.ref is not None:
-            ds = (ctx.current_day() or ctx.ref).isoformat()
+            # the day of the sentence before ("Am 3. November trafen sie sich. Es begann um 18 Uhr."), else
+            # the report's day: a time further on is not tied to a day named sentences ago (KRAUTS dev:
+            # values right 334 -> 356 of 539; event listings name "am morgigen Sonntag" once)
+            recent = ctx.last_day if ctx.sentence_no - ctx.last_day_no <= 1 else None
+            day = _safe_date(*map(int, recent[:10].split("-"))) if recent and recent[:1].isdigit() else None
+            ds = (day or ctx.ref).isoformat()
         elif ctx.anchor and ctx.anchor[1] and ctx.anchor[2]:
             ds = _fmt(*ctx.anchor)
         elif ctx.anchor:
@@ -1438,6 +1445,7 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
         sent = _sentence_start(text, m.start())
         if sent != current_sentence:
             current_sentence, ctx.sentence_date, ctx.sentence_year = sent, None, None
+            ctx.sentence_no += 1
         try:
             found = p.resolve(m, ctx)
         except (ValueError, OverflowError, KeyError) as exc:  # defensive: odd dates
@@ -1455,6 +1463,7 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
                 ctx.update(value)
                 if _FULL_DATE_VALUE.match(value):
                     ctx.sentence_date = ctx.last_day = value
+                    ctx.last_day_no = ctx.sentence_no
             if _states_year(text, s, e, value) or (p.name == "this_year" and value.isdigit()):
                 ctx.sentence_year = (int(value[:4]), e)  # "heuer im Sommer": this year's summer
     return result

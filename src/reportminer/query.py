@@ -41,7 +41,8 @@ from reportminer.store import SQLITE_NAME
 
 ENTITY_LABELS = ("PER", "LOC", "ORG", "MISC")
 THEME_MIN_WEIGHT = 0.2
-"""A report belongs to every theme holding at least this share of its weight (and to its strongest one)."""
+"""Outputs written before ``doc_themes.assigned``: a report belongs to every theme holding at least this share
+of its weight (and to its strongest one). Newer outputs use ``assigned`` (the theme model's minimum weight)."""
 
 _RUN_FIRST = "run `reportminer run` first (or pass the folder it wrote with --out)"
 
@@ -350,7 +351,7 @@ class Outputs:
             themes = self._theme_ids(in_theme)
             where.append(
                 f"doc_id IN (SELECT doc_id FROM doc_themes WHERE theme_id IN ({', '.join('?' * len(themes))})"
-                " AND (rank = 1 OR weight >= ?))"
+                " AND (assigned = 1 OR (assigned IS NULL AND (rank = 1 OR weight >= ?))))"
             )
             params += [*themes, THEME_MIN_WEIGHT]
         if place is not None:
