@@ -459,3 +459,24 @@ def test_clock_time_takes_the_day_of_the_sentence_before_else_the_report_day():
     )
     times = [t.value for t in tag_dates(text, reference_date=ref) if t.type == "TIME" and "Uhr" in t.text]
     assert times == ["2022-11-03T18:00", "2022-11-07T20:00"]
+
+
+def test_every_weekday_and_every_day_are_sets():
+    """ "jeden Montag" is a recurrence (TIMEX3 SET), not the Monday of this week (issue 20)."""
+    from reportminer.dates import tag_dates
+
+    ref = date(2014, 10, 8)
+    got = [
+        (t.text, t.type, t.value)
+        for text in (
+            "Das Training ist jeden Montag.",
+            "Treffen an jedem dritten Mittwoch im Monat.",
+            "Der Markt ist jeden Tag offen.",
+        )  # fmt: skip
+        for t in tag_dates(text, reference_date=ref)
+    ]
+    assert got == [
+        ("jeden Montag", "SET", "XXXX-WXX-1"),
+        ("jedem dritten Mittwoch im Monat", "SET", "P1M"),
+        ("jeden Tag", "SET", "P1D"),
+    ]

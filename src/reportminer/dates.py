@@ -1238,6 +1238,20 @@ PATTERNS: list[_Pattern] = [
         r"(?![\wäöü])",
         lambda m, c: _one(m, "SET", f"XXXX-WXX-{WEEKDAYS[m['wd'][:-1]] + 1}"),
     ),
+    _p(
+        "set_every_weekday",
+        r"(?<![\wäöü])[Jj]ede[nmr]?\s+(?:(?P<ord>ersten|zweiten|dritten|vierten|letzten)\s+)?"
+        r"(?P<wd>Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag)"
+        r"(?P<month>\s+im\s+Monat)?(?![\wäöü])",
+        lambda m, c: _one(m, "SET", "P1M" if m["month"] else f"XXXX-WXX-{WEEKDAYS[m['wd'].lower()] + 1}"),
+    ),
+    _p(
+        "set_every_unit",
+        r"(?<![\wäöü])(?:[Jj]ede[nmrs]?|[Aa]lle)\s+(?P<u>Tag|Woche|Monat|Jahr)(?![\wäöü])",
+        lambda m, c: _one(
+            m, "SET", {"tag": "P1D", "woche": "P1W", "monat": "P1M", "jahr": "P1Y"}[m["u"].lower()]
+        ),
+    ),
 ]
 _PRIORITY = {p.name: i for i, p in enumerate(PATTERNS)}
 
@@ -1330,6 +1344,8 @@ _TRIGGER_OF = {
     "set_monthly": "set",
     "set_yearly": "set",
     "set_weekday": "weekday",
+    "set_every_weekday": "weekday",
+    "set_every_unit": "unit",
 }
 for _pat in PATTERNS:
     _pat.trigger = _TRIGGER_OF.get(_pat.name)
