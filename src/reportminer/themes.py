@@ -1,19 +1,23 @@
-"""Recurring themes: theme terms from spaCy Docs, a scikit-learn style NMF theme model, evaluation.
+"""Recurring themes: theme terms from spaCy Docs, a scikit-learn style theme model, codebooks, evaluation.
 
 ``content_terms(doc)`` turns a Doc into theme-relevant terms (content words and adjective+noun
-bigrams, lowercased, entity tokens and boilerplate removed). It works with a bare ``spacy.blank("de")``
-pipeline (capitalisation heuristics) and uses lemmas/POS tags when the pipeline sets them.
+bigrams, lowercased, entity tokens removed). It works with a bare ``spacy.blank("de")`` pipeline
+(capitalisation heuristics) and uses lemmas/POS tags when the pipeline sets them. ``theme_words`` gives
+what the model reads of a report: its words (themes are found from them) and its nouns and phrases (themes
+are named from them), corpus boilerplate (:mod:`reportminer.boilerplate`) left out.
 
-``ThemeModel`` follows scikit-learn's estimator contract: ``fit(list_of_term_lists)`` learns a TF-IDF
-vocabulary keyed by German Snowball stems and an NMF factorisation; with ``n_themes="auto"`` the number
-of themes is chosen by a coherence (or stability) criterion.
+``ThemeModel`` follows scikit-learn's estimator contract: ``fit(list_of_token_lists)`` learns a TF-IDF
+vocabulary keyed by German Snowball stems; with ``n_themes="auto"`` the number of themes comes from a
+consensus of NMF runs, the themes are the groups' centroids, and each is named by class-based TF-IDF
+(:func:`class_terms`).
 
-Seed themes (``data/seed_themes.toml`` or a user file, see :func:`load_seed_themes`) guide the model: the
-seed themes a corpus supports start as NMF components initialised from their terms, further themes are
-discovered beside them, and a learned theme dominated by a seed's terms keeps that seed's id and label.
+A codebook (``--codebook``: a TOML file or a shipped name, see :func:`load_codebook`) guides the model: the
+codebook themes a corpus supports get components of their own, data-driven themes are found beside them,
+and a theme keeps a codebook label only where its reports use the codebook theme's terms.
 
-``paragraph_spans(text)`` and ``segment_terms(doc, spans)`` give the terms of each paragraph, so themes can
-be assigned per segment as well as per document.
+``paragraph_spans(text)`` and ``units_by_paragraph`` give the units of each paragraph, so themes can be
+assigned per segment as well as per document. ``score_themes`` scores a run's tables against gold labels
+(``reportminer eval-themes``).
 """
 
 from __future__ import annotations
