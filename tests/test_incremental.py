@@ -206,7 +206,7 @@ def test_cache_round_trip_and_damaged_entry(seed_analysis, tmp_path):
         for m in got.mentions:
             assert by_sentence.setdefault(m.sentence, m.sentence) is m.sentence
         assert len(by_sentence) < len(got.mentions)
-        assert all(t is sys.intern(t) for t in got.terms + [t for s in got.segments for t in s])
+        assert all(t is sys.intern(t) for u in got.units for t in u.terms)
         assert entries.get(seed_analysis.report.sha256, "elsewhere.txt") is None
         assert entries.get(seed_analysis.report.sha256) == seed_analysis
         assert entries.contains(seed_analysis.report.sha256, seed_analysis.report.path)

@@ -338,21 +338,17 @@ def eval_themes(
 ) -> None:
     """Run reportminer on a labelled folder exactly as `run` does, then score its themes against the labels:
     NMI, ARI, the largest theme's share, the share without a theme, NPMI coherence and k."""
-    import csv
     import tempfile
     import zlib
 
     from reportminer.pipeline import run_pipeline
     from reportminer.store import read_table
-    from reportminer.themes import baseline_themes, read_labelled_folder, score_themes
+    from reportminer.themes import baseline_themes, read_labels, score_themes
 
     if half not in (None, "a", "b"):
         _fail(f"--half must be a or b, not {half!r}")
     _check_codebook(codebook)
-    labels_csv = labels or folder / "metadata.csv"
-    read_labelled_folder(folder, labels_csv, label_column)  # checks folder, CSV and texts
-    with labels_csv.open(encoding="utf-8", newline="") as fh:
-        gold = {row["doc_id"]: row[label_column] for row in csv.DictReader(fh)}
+    gold = read_labels(folder, labels or folder / "metadata.csv", label_column)
     if half:
         gold = {k: v for k, v in gold.items() if (zlib.crc32(k.encode("utf-8")) % 2 == 0) == (half == "a")}
     with tempfile.TemporaryDirectory(prefix="reportminer-eval-") as tmp:

@@ -394,10 +394,9 @@ class _Ctx:
         """News mode: the day being talked about: a full date earlier in the sentence, else the last
         mentioned full date, else the reference date."""
         for value in (self.sentence_date, self.last_day):
-            if value is not None and value[:1].isdigit():
-                d = _safe_date(*map(int, value[:10].split("-")))
-                if d is not None:
-                    return d
+            d = _as_date(value)
+            if d is not None:
+                return d
         return self.ref
 
     def deictic_date(self) -> datetime.date | None:
@@ -876,6 +875,13 @@ def _r_time(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
     return _one(m, "TIME", _time_value(ctx, h, mi))
 
 
+def _as_date(value: str | None) -> datetime.date | None:
+    """The date a full date value (YYYY-MM-DD…) names; None for anything else."""
+    if value is None or not value[:1].isdigit():
+        return None
+    return _safe_date(*map(int, value[:10].split("-")))
+
+
 def _time_value(ctx: _Ctx, h: int, mi: int) -> str:
     """Clock time on the date of its sentence, else (news) the last mentioned day or the report date,
     (narrative) the last date."""
@@ -885,9 +891,8 @@ def _time_value(ctx: _Ctx, h: int, mi: int) -> str:
             # the day of the sentence before ("Am 3. November trafen sie sich. Es begann um 18 Uhr."), else
             # the report's day: a time further on is not tied to a day named sentences ago (KRAUTS dev:
             # values right 334 -> 356 of 539; event listings name "am morgigen Sonntag" once)
-            recent = ctx.last_day if ctx.sentence_no - ctx.last_day_no <= 1 else None
-            day = _safe_date(*map(int, recent[:10].split("-"))) if recent and recent[:1].isdigit() else None
-            ds = (day or ctx.ref).isoformat()
+            recent = _as_date(ctx.last_day) if ctx.sentence_no - ctx.last_day_no <= 1 else None
+            ds = (recent or ctx.ref).isoformat()
         elif ctx.anchor and ctx.anchor[1] and ctx.anchor[2]:
             ds = _fmt(*ctx.anchor)
         elif ctx.anchor:

@@ -879,11 +879,12 @@ def _types_from_words(doc: Doc) -> Doc:
             ents[n] = Span(doc, ent.start, close, label=ent.label_)
             changed = True
     # a coined name that something happens "im Rahmen von" is a programme: ORG
-    for tok in doc[3:]:
+    for frame in doc[1 : len(doc) - 2]:  # "Rahmen" first: this runs on every document
+        tok = doc[frame.i + 2]
         if (
-            _COINED.match(tok.text)
-            and doc[tok.i - 2].lower_ == "rahmen"
-            and doc[tok.i - 1].lower_ in ("von", "des", "der")
+            frame.lower_ == "rahmen"
+            and doc[frame.i + 1].lower_ in ("von", "des", "der")
+            and _COINED.match(tok.text)
             and not any(e.start <= tok.i < e.end and (e.label_ == "ORG" or len(e) > 1) for e in ents)
         ):
             ents = [e for e in ents if not e.start <= tok.i < e.end]  # a MISC of the bare name yields

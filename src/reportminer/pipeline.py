@@ -296,7 +296,8 @@ def build_tables(
     pool: dict[str, str] = {}
     merge_rows: list[_MergeRow] = []
     finder = BoilerplateFinder()
-    unit_bounds: list[tuple[int, list[tuple[int, int]], list[str | None]]] = []  # first merge row, units
+    # per report with units: its merge rows (first, end) and its units' spans and keys
+    unit_bounds: list[tuple[int, int, list[tuple[int, int]], list[str | None]]] = []
     unit_features: list[tuple[str, list[tuple[str | None, list[str], list[str]]]]] = []
     n_documents = n_mentions = 0
     for a in reports:
@@ -318,7 +319,7 @@ def build_tables(
         if a.units:
             pieces = [r.text[u.start : u.end] for u in a.units]
             keys = finder.add(r.sha256, pieces)
-            unit_bounds.append((first_row, [(u.start, u.end) for u in a.units], keys))
+            unit_bounds.append((first_row, len(merge_rows), [(u.start, u.end) for u in a.units], keys))
             unit_features.append(
                 (
                     r.doc_id,
@@ -468,22 +469,16 @@ def _batched(items: Iterable, n: int) -> Iterator[list]:
 
 def _mark_boilerplate_mentions(
     rows: list[_MergeRow],
-    bounds: list[tuple[int, list[tuple[int, int]], list[str | None]]],
+    bounds: list[tuple[int, int, list[tuple[int, int]], list[str | None]]],
     found: Boilerplate,
 ) -> None:
     """Set ``in_boilerplate`` of the name mentions that stand in a boilerplate unit of their report.
-    ``bounds``: per report with units, its first merge row, its units' spans and their keys."""
+    ``bounds``: per report with units, the range of its merge rows, its units' spans and their keys."""
     if not len(found):
         return
-    ends = [b[0] for b in bounds[1:]] + [len(rows)]
-    for (first, spans, keys), end in zip(bounds, ends, strict=True):
+    for first, end, spans, keys in bounds:
         boiler = [span for span, key in zip(spans, keys, strict=True) if key is not None and key in found]
-        if not boiler:
-            continue
-        doc_id = rows[first].doc_id if first < len(rows) else None
-        for row in rows[first:end]:
-            if row.doc_id != doc_id:  # the rows of a report without units follow
-                break
+        for row in rows[first:end] if boiler else ():
             row.in_boilerplate = any(s <= row.start < e for s, e in boiler)
 
 

@@ -49,27 +49,13 @@ class TextUnit(NamedTuple):
 @dataclass
 class AnalysedReport:
     """A report with what the NLP stage found in it: mentions and its sentence units with their theme terms
-    (in text order). ``terms`` and ``segments`` (the terms of each paragraph, in the order of
-    :func:`reportminer.themes.paragraph_spans` of the text) are derived from the units."""
+    (in text order); a paragraph's terms are those of its units (:func:`reportminer.themes.units_by_paragraph`)."""
 
     report: Report
     mentions: list[Mention]
     units: list[TextUnit]
     n_words: int
     model: str
-
-    @property
-    def terms(self) -> list[str]:
-        return [t for u in self.units for t in u.terms]
-
-    @property
-    def segments(self) -> list[list[str]]:
-        from reportminer.themes import paragraph_spans, units_by_paragraph
-
-        return [
-            [t for u in group for t in u.terms]
-            for group in units_by_paragraph(self.units, paragraph_spans(self.report.text))
-        ]
 
 
 @dataclass(frozen=True)

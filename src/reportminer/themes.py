@@ -604,19 +604,28 @@ def load_codebook(source) -> list[SeedTheme]:
         for key in ("id", "label", "description"):
             if key in entry and not isinstance(entry[key], str):
                 raise CodebookError(f"{path}:{line_of(key, n)}: {key} of theme {n + 1} must be a string")
-        label = str(entry.get("label") or entry.get("id") or "").strip()
-        key = slugify(str(entry.get("id") or label))
-        if not key:
+        theme = _seed_theme(entry)
+        if not theme.key:
             raise CodebookError(
-                f"{path}:{line_of('theme', n) if n >= len(headers) else headers[n]}: theme {n + 1} needs an id or a label"
+                f"{path}:{headers[n] if n < len(headers) else 1}: theme {n + 1} needs an id or a label"
             )
-        if key in {t.key for t in themes}:
-            raise CodebookError(f"{path}:{line_of('id', n)}: theme id {key!r} is used twice")
-        words = tuple(dict.fromkeys(" ".join(str(t).lower().split()) for t in terms))
-        themes.append(
-            SeedTheme(key=key, label=label or key, terms=words, description=str(entry.get("description", "")))
-        )
+        if theme.key in {t.key for t in themes}:
+            raise CodebookError(f"{path}:{line_of('id', n)}: theme id {theme.key!r} is used twice")
+        themes.append(theme)
     return themes
+
+
+def _seed_theme(entry: dict) -> SeedTheme:
+    """A codebook theme from its entry (``id``, ``label``, ``description``, ``terms``: a list or one
+    string); terms lowercased, whitespace collapsed, repeats and blanks left out. The key is empty when
+    the entry has neither id nor label."""
+    label = str(entry.get("label") or entry.get("id") or "").strip()
+    key = slugify(str(entry.get("id") or label))
+    terms = entry.get("terms") or ()
+    if isinstance(terms, str):
+        terms = [terms]
+    words = tuple(dict.fromkeys(" ".join(str(t).lower().split()) for t in terms if str(t).strip()))
+    return SeedTheme(key=key, label=label or key, terms=words, description=str(entry.get("description", "")))
 
 
 def load_seed_themes(source=None) -> list[SeedTheme]:
@@ -646,17 +655,10 @@ def load_seed_themes(source=None) -> list[SeedTheme]:
             continue
         if not isinstance(entry, dict) or not entry.get("terms"):
             raise InputError(f"codebook theme {n} needs a list of terms (and an id and label): {entry!r}")
-        label = str(entry.get("label") or entry.get("id") or "").strip()
-        key = slugify(str(entry.get("id") or label))
-        if not key:
+        theme = _seed_theme(entry)
+        if not theme.key:
             raise InputError(f"codebook theme {n} needs an id or a label: {entry!r}")
-        terms = entry["terms"]
-        if isinstance(terms, str):
-            terms = [terms]
-        terms = tuple(dict.fromkeys(" ".join(str(t).lower().split()) for t in terms if str(t).strip()))
-        seeds.append(
-            SeedTheme(key=key, label=label or key, terms=terms, description=str(entry.get("description", "")))
-        )
+        seeds.append(theme)
     keys = [s.key for s in seeds]
     if len(set(keys)) != len(keys):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
@@ -1311,7 +1313,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         return W[:, kept]
 
     def _name_themes(self, vocab) -> list[Theme]:
-        """Themes for the learned components: seed-dominated ones take the seed's name, the rest get labels."""
+        """Themes for the learned components: seed-dominated ones take the seed's name, the rest get provisional labels."""
         from scipy.optimize import linear_sum_assignment
 
         H = self.nmf_.components_
@@ -1336,7 +1338,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
             named = {
                 int(r): int(c) for r, c in zip(rows, cols, strict=True) if share[r, c] >= _SEED_MIN_SHARE
             }
-        themes, used = [], {s.key for s in self.seeds_}
+        themes = []
         next_id = len(self.seeds_)
         for i, idx in enumerate(_top_indices(H, self.n_top_terms)):
             terms = [str(self.feature_names_[j]) for j in idx if H[i, j] > 0]
@@ -1344,17 +1346,8 @@ class ThemeModel(TransformerMixin, BaseEstimator):
                 seed = self.seeds_[named[i]]
                 themes.append(Theme(named[i], seed.label, terms, key=seed.key, seed=True))
                 continue
-            label = theme_label(terms)
-            taken = {self.seeds_[c].label for c in named.values()} | {t.label for t in themes}
-            if label in taken:  # a discovered theme never wears a name already in use
-                extra = next((t for t in terms if _capitalise(t) not in label), None)
-                label = f"{label} / {_capitalise(extra)}" if extra else f"{label} ({next_id})"
-            key = base = slugify(label) or f"theme-{next_id}"
-            n = 2
-            while key in used:
-                key, n = f"{base}-{n}", n + 1
-            used.add(key)
-            themes.append(Theme(next_id, label, terms, key=key))
+            # provisional: :meth:`_name_from_reports` gives discovered themes their names, keys and ids
+            themes.append(Theme(next_id, theme_label(terms), terms))
             next_id += 1
         return themes
 
@@ -1566,10 +1559,9 @@ def baseline_themes(texts: Sequence[str], labels: Sequence[str], *, random_state
     }
 
 
-def read_labelled_folder(
-    folder: Path, labels_csv: Path, label_column: str = "label"
-) -> tuple[list[str], list[str]]:
-    """Texts (``folder/texts/<doc_id>.txt``) and their labels from a CSV with ``doc_id`` and a label column."""
+def read_labels(folder: Path, labels_csv: Path, label_column: str = "label") -> dict[str, str]:
+    """doc_id -> label from a CSV with ``doc_id`` and a label column, checking that each
+    ``folder/texts/<doc_id>.txt`` exists (the texts are not read)."""
     import csv
 
     from reportminer.errors import InputError
@@ -1579,7 +1571,7 @@ def read_labelled_folder(
         raise InputError(f"{folder} has no texts/ folder (is ../shared/data beside the repository?)")
     if not labels_csv.is_file():
         raise InputError(f"labels CSV {labels_csv} not found; give --labels")
-    texts, labels = [], []
+    labels: dict[str, str] = {}
     with labels_csv.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if (
@@ -1594,6 +1586,5 @@ def read_labelled_folder(
             path = folder / "texts" / f"{row['doc_id']}.txt"
             if not path.is_file():
                 raise InputError(f"missing text for doc_id {row['doc_id']!r}: {path}")
-            texts.append(path.read_text(encoding="utf-8"))
-            labels.append(row[label_column])
-    return texts, labels
+            labels[row["doc_id"]] = row[label_column]
+    return labels
