@@ -41,7 +41,7 @@ def read_batch(paths: list[Path], root: Path) -> tuple[list[Report], list[ErrorR
 
 @task(name="analyse-reports", cache_policy=NO_CACHE)
 def analyse_batch(reports: list[Report], model: str | None) -> tuple[list[AnalysedReport], list[ErrorRecord]]:
-    return pipeline.analyse_with_model(reports, model)
+    return pipeline.analyse_batch(reports, model)  # in the run's worker processes, or here on a Dask worker
 
 
 @task(name="build-tables", cache_policy=NO_CACHE)
@@ -82,22 +82,58 @@ def reportminer_flow(
     full: bool = False,
     parallel: int = 1,
     codebook: str | None = None,
+    wait: bool = True,
+    workers: int | None = None,
 ) -> pipeline.RunSummary:
     """Analyse the new and changed reports under ``corpus`` (all of them with ``full``) and write the
     tables to ``out``; publishes the run's figures as the markdown artifact ``reportminer-run``.
 
-    ``parallel``: analysis batches submitted to the task runner at once (above 1 only with a runner that
-    runs tasks in parallel processes, see :func:`dask_flow`). ``codebook``: a theme codebook (TOML file or
-    shipped name) that guides the themes; without it themes come from the data alone."""
+    ``workers``: processes that analyse batches side by side, each loading the model once (None: one a
+    usable core; 1: in the flow's process); the analysis tasks wait for them in the default task runner's
+    threads. ``parallel``: analysis batches submitted to the task runner at once, above 1 only with a runner
+    that runs tasks in parallel processes of its own (see :func:`dask_flow`), which replaces ``workers``. ``codebook``: a theme codebook (TOML file or
+    shipped name) that guides the themes; without it themes come from the data alone. ``wait``: when another
+    run is writing ``out``, wait for it (the default) or fail at once."""
     steps = pipeline.Steps(
         read=read_batch, analyse=analyse_batch, build=build_tables, write=write_outputs, parallel=parallel
     )
     summary = pipeline.run_pipeline(
         Path(corpus), Path(out), model=model, batch_size=batch_size, progress=_progress(), steps=steps,
-        full=full, codebook=codebook,
+        full=full, codebook=codebook, wait=wait, workers=workers,
     )  # fmt: skip
     publish_summary(summary)
     return summary
+
+
+SERVER_LOCK = "reportminer-temporary-server.lock"
+
+
+def start_temporary_server() -> str | None:
+    """Start Prefect's temporary server now, one process at a time; its API address, or None when
+    PREFECT_API_URL names a server (nothing to start).
+
+    Without PREFECT_API_URL, a flow's first call starts a temporary server whose start creates or migrates
+    the database in PREFECT_HOME. Two runs that start at the same minute (cron) would do that at the same
+    time and one prints the other's half-made tables as a traceback. Here the start holds a lock in
+    PREFECT_HOME until the server answers, so the next process finds the database ready. The server is
+    Prefect's own per-process instance, which the flow then uses."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME
+
+    if PREFECT_API_URL.value():
+        return None
+    home = Path(PREFECT_HOME.value()).expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / SERVER_LOCK, "a") as fh:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: start without the lock
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        server = SubprocessASGIServer()
+        server.start()
+        return server.api_url
 
 
 def _progress() -> Callable[[int, int], None] | None:

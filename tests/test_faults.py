@@ -24,6 +24,7 @@ import pytest
 
 from reportminer.errors import OutputError
 from reportminer.schema import TABLES
+from reportminer.store import LOCK_NAME
 
 from .conftest import CORPUS
 
@@ -106,12 +107,13 @@ def test_local_engine_and_unknown_engine(small_corpus, tmp_path):
 
 
 def _results(out: Path) -> dict[str, tuple[str, int]]:
-    """Every file of the results in ``out`` (the cache left out): path -> (sha256, inode). A file replaced
-    by another with the same bytes still counts as changed (new inode); a leftover file shows up too."""
+    """Every file of the results in ``out`` (the cache and the run lock left out): path -> (sha256, inode).
+    A file replaced by another with the same bytes still counts as changed (new inode); a leftover file
+    shows up too."""
     files = {}
     for path in sorted(out.rglob("*")):
         rel = path.relative_to(out)
-        if path.is_file() and rel.parts[0] != "cache":
+        if path.is_file() and rel.parts[0] not in ("cache", LOCK_NAME):
             files[rel.as_posix()] = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_ino)
     return files
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
     from reportminer.query import Outputs
 
-__version__ = "0.1.0"
+__version__ = "0.7.0"  # semantic versioning; CHANGELOG.md says what changed
 
 
 def open(out_dir: str | Path = "outputs") -> Outputs:  # noqa: A001 - like sqlite3.connect/shelve.open

@@ -76,8 +76,22 @@ def run(
         str | None,
         typer.Option(help="Scheduler of an existing Dask cluster (tcp://host:8786); default: a LocalCluster"),
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes of the LocalCluster")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes that analyse reports side by side, each loading the model once (default: one "
+            "per usable core; 1: in this process). With --task-runner dask: the LocalCluster's workers",
+        ),
+    ] = None,
     codebook: CodebookOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="When another run is writing OUT: wait for it to finish (default), or stop at once (exit 2)",
+        ),
+    ] = True,
 ) -> None:
     """Analyse every report in CORPUS and write tables (Parquet, CSV, SQLite) to OUT.
 
@@ -96,10 +110,11 @@ def run(
         _fail(f"unknown --task-runner {task_runner!r}; use default or dask")
     if task_runner == "dask" and engine != "prefect":
         _fail("--task-runner dask runs the Prefect flow; leave out --engine local")
-    dask = (dask_address, workers) if task_runner == "dask" else None
+    dask = (dask_address, workers or _usable_cores()) if task_runner == "dask" else None
     if not corpus.exists():
         _fail(f"corpus folder {corpus} does not exist; pass a folder of .txt/.md/.html/.pdf/.docx reports")
     _check_codebook(codebook)
+    _check_lock(out, wait)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from reportminer.pipeline import run_pipeline
@@ -118,8 +133,9 @@ def run(
 
         def local() -> object:
             return run_pipeline(
-                corpus, out, model=model, batch_size=batch_size, progress=hook, full=full, codebook=codebook
-            )
+                corpus, out, model=model, batch_size=batch_size, progress=hook, full=full, codebook=codebook,
+                wait=wait, workers=workers,
+            )  # fmt: skip
 
         try:
             if engine == "local":
@@ -137,11 +153,29 @@ def run(
                     full=full,
                     dask=dask,
                     codebook=codebook,
+                    wait=wait,
+                    workers=workers,
                 )
         except ReportminerError as exc:
             progress.stop()
             _fail(str(exc))
     _print_summary(summary)
+
+
+def _check_lock(out: Path, wait: bool) -> None:
+    """Say so when another run is writing OUT: this one waits for it, or with --no-wait stops (exit 2)."""
+    from reportminer.store import describe_holder, lock_holder
+
+    holder = lock_holder(out) if out.is_dir() else None
+    if holder is None:
+        return
+    if not wait:
+        _fail(f"another reportminer run is writing {out} ({describe_holder(holder)}); try again when it ends")
+    console.print(
+        f"[yellow]another reportminer run is writing {out} ({describe_holder(holder)}); "
+        "waiting for it to finish (Ctrl+C to stop)[/]",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 def _check_codebook(codebook: str | None) -> None:
@@ -156,8 +190,9 @@ def _check_codebook(codebook: str | None) -> None:
 
 
 def _run_prefect(
-    corpus, out, model, batch_size, hook, verbose, started, local, *, full=False, dask=None, codebook=None
-):
+    corpus, out, model, batch_size, hook, verbose, started, local, *, full=False, dask=None, codebook=None,
+    wait=True, workers=None,
+):  # fmt: skip
     """The Prefect flow; falls back to ``local`` when Prefect fails before the flow's work began.
     ``dask``: ``(address or None, LocalCluster workers)`` to run the analysis on Dask (no fallback)."""
     _prepare_prefect(verbose)
@@ -169,9 +204,20 @@ def _run_prefect(
     flow_module.progress_hook = hook
     params = {
         "corpus": str(corpus), "out": str(out), "model": model, "batch_size": batch_size, "full": full,
-        "codebook": None if codebook is None else str(codebook),
+        "codebook": None if codebook is None else str(codebook), "wait": wait,
     }  # fmt: skip
+    if dask is None:
+        params["workers"] = workers
+    # Prefect's temporary server starts (one process at a time, see start_temporary_server) in a thread
+    # while the analysis's worker processes (or this one) load the model.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        server = pool.submit(flow_module.start_temporary_server)
+        if dask is None:
+            _prepare_analysis(model, workers, out, full)
     try:
+        server.result()
         if dask is not None:
             address, workers = dask
             flow = flow_module.dask_flow(address, workers)
@@ -192,6 +238,28 @@ def _run_prefect(
         return local()
     finally:
         flow_module.progress_hook = None
+
+
+def _usable_cores() -> int:
+    from reportminer.pipeline import usable_cores
+
+    return usable_cores()
+
+
+def _prepare_analysis(model: str | None, workers: int | None, out: Path, full: bool) -> None:
+    """Start what the analysis needs while Prefect's server starts: the worker processes (they load the
+    model), or the model in this process. Only when the run will likely analyse reports (a first run into
+    OUT, or --full): an unchanged re-run should not pay for it. A failure is left for the run to report."""
+    from reportminer import pipeline
+    from reportminer.nlp import load_pipeline
+
+    if not full and (out / "parquet" / "documents.parquet").exists():
+        return
+    try:
+        if pipeline.start_workers(workers, pipeline.worker_model(model)) is None:
+            load_pipeline(model)
+    except Exception:  # noqa: BLE001 - the run starts them again and reports the error with its context
+        pass
 
 
 def _dask_workers(address: str) -> int:

@@ -812,6 +812,114 @@ def analyse_with_model(
     return analyse_reports(reports, nlp, model=model_name(nlp))
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it, else all of them)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class WorkerPool:
+    """Worker processes that each load the model once and analyse batches of reports
+    (:func:`analyse_with_model`); the default way a run uses more than one core.
+
+    Processes are spawned (not forked: the parent may run Prefect's threads) and start loading the model
+    as soon as the pool exists, so that start-up overlaps with what the parent does meanwhile (hashing the
+    corpus, starting Prefect's temporary server). What crosses between processes per batch is the reports'
+    text one way and their mentions and theme terms the other."""
+
+    def __init__(self, workers: int, model: str | None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers, self.model, self.broken = workers, model, False
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_load_in_worker,
+            initargs=(model,),
+        )  # fmt: skip
+        for _ in range(workers):  # start every worker now (the executor would start them one by one)
+            self._pool.submit(_noop)
+
+    def analyse(self, reports: list[Report]) -> tuple[list[AnalysedReport], list[ErrorRecord]]:
+        """Analyse a batch in one of the workers and wait for it (called from a thread per batch). When a
+        worker has died (killed for memory, say), the batch, and every later one, is analysed here."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not self.broken:
+            try:
+                return self._pool.submit(analyse_with_model, reports, self.model).result()
+            except BrokenProcessPool as exc:
+                self.broken = True
+                log.warning("a worker process died (%s); analysing the rest in the main process", exc)
+        return analyse_with_model(reports, self.model)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _load_in_worker(model: str | None) -> None:
+    import os
+
+    from reportminer.nlp import load_pipeline
+
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # one thread a process: the parallelism is the processes'
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    load_pipeline(model)
+
+
+def _noop() -> None:
+    return None
+
+
+_workers: WorkerPool | None = None
+"""The worker processes of the run in progress in this process, if it uses any (see :func:`analyse_batch`)."""
+
+
+def start_workers(workers: int | None, model: str | None) -> WorkerPool | None:
+    """Start the worker processes a run into this process will use (``workers``: None for one a usable
+    core; 1 or fewer for none). Callers that start them early (the CLI, before Prefect's server is up) let
+    the model load meanwhile; :func:`run_pipeline` takes them over, or starts them itself."""
+    global _workers
+    n = usable_cores() if workers is None else workers
+    if n <= 1:
+        return None
+    if _workers is not None and (_workers.workers, _workers.model) == (n, model):
+        return _workers
+    stop_workers()
+    _workers = WorkerPool(n, model)
+    return _workers
+
+
+def stop_workers() -> None:
+    global _workers
+    if _workers is not None:
+        pool, _workers = _workers, None
+        pool.close()
+
+
+def worker_model(model: str | None) -> str | None:
+    """What worker processes load for ``model``: the model resolved here, except the bundled one, whose
+    path differs between machines (each worker resolves its own installed copy; ``documents.model``
+    records what was used)."""
+    from reportminer.nlp import resolve_model
+
+    choice = resolve_model(model)
+    return None if choice.source == "bundled" else choice.target
+
+
+def analyse_batch(reports: list[Report], model: str | None) -> tuple[list[AnalysedReport], list[ErrorRecord]]:
+    """A batch analysed in this run's worker processes when it has any, else in this process. The Prefect
+    flow's analysis task calls this: on a Dask worker there is no pool, and the batch is analysed there."""
+    pool = _workers
+    if pool is not None and pool.model == model:
+        return pool.analyse(reports)
+    return analyse_with_model(reports, model)
+
+
 @dataclass
 class Steps:
     """The stages ``run_pipeline`` calls; the Prefect flow passes its tasks, which wrap these same functions.
@@ -822,10 +930,11 @@ class Steps:
     """
 
     read: Callable = read_reports
-    analyse: Callable = analyse_with_model
+    analyse: Callable = analyse_batch
     build: Callable = build_tables
     write: Callable = None  # type: ignore[assignment]  # store.write_tables, set in __post_init__
     parallel: int = 1
+    _threads: object = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.write is None:
@@ -834,10 +943,24 @@ class Steps:
             self.write = write_tables
 
     def start_analysis(self, reports: list[Report], model: str | None):
-        """Begin analysing a batch; the returned object's ``result()`` gives ``analyse``'s result."""
+        """Begin analysing a batch; the returned object's ``result()`` gives ``analyse``'s result.
+
+        Above ``parallel`` 1, a Prefect task is submitted to the flow's task runner; a plain function runs
+        in a thread of its own (it waits there for the run's worker processes)."""
         if self.parallel > 1:
-            return self.analyse.submit(reports, model)
+            if hasattr(self.analyse, "submit"):
+                return self.analyse.submit(reports, model)
+            if self._threads is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._threads = ThreadPoolExecutor(self.parallel, thread_name_prefix="analyse")
+            return self._threads.submit(self.analyse, reports, model)
         return _Finished(self.analyse(reports, model))
+
+    def close(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
 
 
 @dataclass
@@ -860,8 +983,15 @@ def run_pipeline(
     steps: Steps | None = None,
     full: bool = False,
     codebook: str | Path | None = None,
+    wait: bool = True,
+    on_wait: Callable[[dict], None] | None = None,
+    workers: int | None = None,
 ) -> RunSummary:
     """Analyse the reports under ``corpus`` and write the tables to ``out``, batch by batch.
+
+    One run at a time writes ``out`` (:func:`reportminer.store.run_lock`): when another run holds it, this
+    one waits for it (``on_wait`` is told who holds it), or with ``wait=False`` raises
+    :class:`reportminer.store.RunInProgressError` before doing anything.
 
     ``codebook`` (a TOML file or the name of a shipped codebook, see
     :func:`reportminer.themes.load_codebook`) guides the themes; it is checked before any work is done (a
@@ -872,6 +1002,10 @@ def run_pipeline(
     files go through ``steps.read`` and ``steps.analyse``. The corpus-level results (entity merging, themes,
     meetings) are then rebuilt from all current reports, so the rows of deleted files vanish. ``full``
     ignores the cache (every report is analysed again, and the cache refreshed).
+
+    ``workers``: processes that analyse batches side by side (:class:`WorkerPool`, each loads the model
+    once); None for one a usable core, 1 to analyse in this process. The tables do not depend on it.
+    With ``steps.parallel`` above 1 the task runner (Dask) brings its own processes and none start here.
     """
     from reportminer.cache import AnalysisCache, model_identity, source_digest
     from reportminer.nlp import release_malloc, resolve_model, tune_malloc
@@ -884,6 +1018,7 @@ def run_pipeline(
         read_theme_state,
         remove_build_marker,
         remove_stale_spools,
+        run_lock,
         write_build_marker,
     )
 
@@ -899,92 +1034,105 @@ def run_pipeline(
         codebook = codebook_path(codebook)
         codebook_digest = file_sha256(codebook) or ""
     check_writable(out)  # fail before any work is done
-    choice = resolve_model(model)
-    name, model_key = model_identity(choice.target)  # from meta.json: no need to load an unused model
-    run = RunInfo(
-        run_id=new_run_id(), started_at=utc_now(), corpus=str(corpus),
-        model=name, model_source=choice.source, t0=t0, codebook=str(codebook) if codebook else None,
-    )  # fmt: skip
-    previous = read_document_hashes(out)
-    paths = list_reports(corpus)
-    if progress:
-        progress(0, len(paths))
-    # the run's reports are kept in the cache, not in memory: path -> sha256 of each, and the few the cache
-    # could not store (a full disk) by path
-    current: dict[str, str] = {}
-    kept: dict[str, AnalysedReport] = {}
-    errors: list[ErrorRecord] = []
-    n_analysed = n_done = 0
-    pending: deque = deque()  # (future of an analysis batch, number of paths it completes)
-    # What workers load: the model resolved here, except the bundled one, whose path differs between
-    # machines (each worker resolves its own installed copy; documents.model records what was used).
-    worker_model = None if choice.source == "bundled" else choice.target
-
-    def collect() -> None:
-        nonlocal n_done
-        future, n_paths = pending.popleft()
-        done, nlp_errors = future.result()
-        keep(done, stored=cache.put_many(done))
-        errors.extend(nlp_errors)
-        n_done += n_paths
+    with run_lock(out, wait=wait, corpus=str(corpus), on_wait=on_wait):  # one run at a time writes out
+        t0 = time.perf_counter()  # a run that waited for another starts now
+        choice = resolve_model(model)
+        name, model_key = model_identity(choice.target)  # from meta.json: no need to load an unused model
+        run = RunInfo(
+            run_id=new_run_id(), started_at=utc_now(), corpus=str(corpus),
+            model=name, model_source=choice.source, t0=t0, codebook=str(codebook) if codebook else None,
+        )  # fmt: skip
+        previous = read_document_hashes(out)
+        paths = list_reports(corpus)
         if progress:
-            progress(n_done, len(paths))
+            progress(0, len(paths))
+        # the run's reports are kept in the cache, not in memory: path -> sha256 of each, and the few the cache
+        # could not store (a full disk) by path
+        current: dict[str, str] = {}
+        kept: dict[str, AnalysedReport] = {}
+        errors: list[ErrorRecord] = []
+        n_analysed = n_done = 0
+        pending: deque = deque()  # (future of an analysis batch, number of paths it completes)
+        to_load = worker_model(model)
+        # Worker processes (a usable core each, unless ``workers`` says otherwise) start with the first
+        # batch that needs analysing (an unchanged re-run starts none), or were started by the caller
+        # earlier; none on a task runner that runs batches in parallel itself (Dask).
+        workers_wanted = steps.parallel == 1
 
-    def keep(done: Sequence[AnalysedReport], *, stored: bool) -> None:
-        for a in done:
-            current[a.report.path] = a.report.sha256
-            if not stored:
-                kept[a.report.path] = a
+        def collect() -> None:
+            nonlocal n_done
+            future, n_paths = pending.popleft()
+            done, nlp_errors = future.result()
+            keep(done, stored=cache.put_many(done))
+            errors.extend(nlp_errors)
+            n_done += n_paths
+            if progress:
+                progress(n_done, len(paths))
 
-    remove_stale_spools(out)
-    with AnalysisCache.open(out, model_key) as cache:
-        tune_malloc()  # spaCy's batch arrays reuse the heap (set when the model loads; again for a later run)
-        for i in range(0, len(paths), batch_size):
-            batch = paths[i : i + batch_size]
-            hits, misses = cached_reports(batch, corpus, cache, use_cache=not full)
-            current.update(hits)
-            to_analyse: list[Report] = []
-            if misses:
-                reports, read_errors = steps.read(misses, corpus)
-                reused, to_analyse = reuse_analysis(reports, cache) if not full else ([], reports)
-                keep(reused, stored=cache.put_many(reused))
-                errors.extend(read_errors)
-                n_analysed += len(to_analyse)
-            future = steps.start_analysis(to_analyse, worker_model) if to_analyse else _Finished(([], []))
-            pending.append((future, len(batch)))
-            while pending and (len(pending) >= steps.parallel or i + batch_size >= len(paths)):
-                collect()
-        release_malloc()  # the build's large arrays come and go once each: glibc's defaults suit them
-        errors.sort(key=lambda e: (e.path, e.stage))  # the same order whichever batch finished first
-        run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
-        run.n_analysed = n_analysed
-        fingerprint = build_fingerprint(
-            current, errors, model_key, f"{cache.code_version}+{source_digest()}+{codebook_digest}"
-        )
-        if not full and read_build_marker(out) == fingerprint:
-            # nothing changed since the last complete build: its tables stand; only the run is recorded
-            log.info("no report changed since the last run; tables kept, run recorded")
-            written = record_unchanged_run(run, out)
-        else:
-            remove_build_marker(out)  # a run killed while writing leaves no marker: the next one rebuilds
-            t_build = time.perf_counter()
-            log.info("read and analysed %d reports in %.1f s (%s)", len(paths), t_build - t0, _memory())
-            analysed = CachedReports(cache.path, model_key, current.items(), kept)
-            tables = steps.build(
-                analysed, errors, run,
-                previous_themes=read_previous_table(out, "themes"), previous_state=read_theme_state(out),
-                spool_dir=out / BUILD_MARKER.parent, codebook=codebook,
-            )  # fmt: skip
+        def keep(done: Sequence[AnalysedReport], *, stored: bool) -> None:
+            for a in done:
+                current[a.report.path] = a.report.sha256
+                if not stored:
+                    kept[a.report.path] = a
+
+        remove_stale_spools(out)
+        with AnalysisCache.open(out, model_key) as cache:
+            tune_malloc()  # spaCy's batch arrays reuse the heap (set when the model loads; again for a later run)
             try:
-                t_write = time.perf_counter()
-                log.info("built the tables in %.1f s (%s)", t_write - t_build, _memory())
-                written = steps.write(tables, out)
-                log.info("wrote the tables in %.1f s (%s)", time.perf_counter() - t_write, _memory())
+                for i in range(0, len(paths), batch_size):
+                    batch = paths[i : i + batch_size]
+                    hits, misses = cached_reports(batch, corpus, cache, use_cache=not full)
+                    current.update(hits)
+                    to_analyse: list[Report] = []
+                    if misses:
+                        reports, read_errors = steps.read(misses, corpus)
+                        reused, to_analyse = reuse_analysis(reports, cache) if not full else ([], reports)
+                        keep(reused, stored=cache.put_many(reused))
+                        errors.extend(read_errors)
+                        n_analysed += len(to_analyse)
+                    if to_analyse and workers_wanted:
+                        workers_wanted = False
+                        pool = start_workers(workers, to_load)
+                        if pool is not None:  # a batch waits for each worker while one is analysed
+                            steps = dataclasses.replace(steps, parallel=2 * pool.workers)
+                    future = steps.start_analysis(to_analyse, to_load) if to_analyse else _Finished(([], []))
+                    pending.append((future, len(batch)))
+                    while pending and (len(pending) >= steps.parallel or i + batch_size >= len(paths)):
+                        collect()
             finally:
-                tables.close()
-            write_build_marker(out, fingerprint)
-        cache.prune(current)
-    return summarise(written, out, errors)
+                stop_workers()  # their memory is free before the build
+                steps.close()
+            release_malloc()  # the build's large arrays come and go once each: glibc's defaults suit them
+            errors.sort(key=lambda e: (e.path, e.stage))  # the same order whichever batch finished first
+            run.n_new, run.n_changed, run.n_unchanged, run.n_removed = compare_documents(previous, current)
+            run.n_analysed = n_analysed
+            fingerprint = build_fingerprint(
+                current, errors, model_key, f"{cache.code_version}+{source_digest()}+{codebook_digest}"
+            )
+            if not full and read_build_marker(out) == fingerprint:
+                # nothing changed since the last complete build: its tables stand; only the run is recorded
+                log.info("no report changed since the last run; tables kept, run recorded")
+                written = record_unchanged_run(run, out)
+            else:
+                remove_build_marker(out)  # a run killed while writing leaves no marker: the next one rebuilds
+                t_build = time.perf_counter()
+                log.info("read and analysed %d reports in %.1f s (%s)", len(paths), t_build - t0, _memory())
+                analysed = CachedReports(cache.path, model_key, current.items(), kept)
+                tables = steps.build(
+                    analysed, errors, run,
+                    previous_themes=read_previous_table(out, "themes"), previous_state=read_theme_state(out),
+                    spool_dir=out / BUILD_MARKER.parent, codebook=codebook,
+                )  # fmt: skip
+                try:
+                    t_write = time.perf_counter()
+                    log.info("built the tables in %.1f s (%s)", t_write - t_build, _memory())
+                    written = steps.write(tables, out)
+                    log.info("wrote the tables in %.1f s (%s)", time.perf_counter() - t_write, _memory())
+                finally:
+                    tables.close()
+                write_build_marker(out, fingerprint)
+            cache.prune(current)
+        return summarise(written, out, errors)
 
 
 def _memory() -> str:

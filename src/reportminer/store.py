@@ -144,6 +144,95 @@ def check_writable(out_dir: Path) -> None:
         ) from exc
 
 
+LOCK_NAME = ".reportminer-run.lock"
+"""The file in an output folder that the run writing it holds a lock on (with who holds it, as JSON)."""
+
+
+class RunInProgressError(OutputError):
+    """Another run is writing the same output folder (and this one was told not to wait)."""
+
+
+def lock_holder(out_dir: Path) -> dict | None:
+    """Who holds ``out_dir``'s run lock now (``pid``, ``host``, ``started_at``, ``corpus``), or None when no
+    run holds it (or locks are unavailable here)."""
+    path = Path(out_dir) / LOCK_NAME
+    try:
+        with open(path, "a+") as fh:
+            free = _try_lock(fh)
+            if free is not False:  # taken (and let go when the file closes) or no locks here
+                return None
+            fh.seek(0)
+            text = fh.read()
+    except OSError:
+        return None
+    try:
+        holder = json.loads(text)
+    except ValueError:  # the holder has the lock but has not written itself in yet
+        holder = {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def describe_holder(holder: dict) -> str:
+    """'pid 1234 on host, started 2026-12-04T04:10:00Z, corpus corpus/' from :func:`lock_holder`'s dict."""
+    parts = [f"pid {holder.get('pid', '?')}"]
+    if holder.get("host"):
+        parts[0] += f" on {holder['host']}"
+    if holder.get("started_at"):
+        parts.append(f"started {holder['started_at']}")
+    if holder.get("corpus"):
+        parts.append(f"corpus {holder['corpus']}")
+    return ", ".join(parts)
+
+
+@contextmanager
+def run_lock(
+    out_dir: Path, *, wait: bool = True, corpus: str = "", on_wait: Callable[[dict], None] | None = None
+) -> Iterator[None]:
+    """Hold ``out_dir``'s run lock for the block: one run at a time writes an output folder.
+
+    When another process holds it: with ``wait``, call ``on_wait`` with the holder (see :func:`lock_holder`)
+    and block until it is free; without, raise :class:`RunInProgressError`. The lock is the operating
+    system's (``flock``), so a killed run releases it at once and never leaves a stale lock behind. Where
+    such locks are unavailable (not POSIX), runs are not serialised."""
+    import socket
+    import time
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(out_dir / LOCK_NAME, "a+")  # noqa: SIM115 (held for the block)
+    try:
+        taken = _try_lock(fh)
+        if taken is False:
+            fh.seek(0)
+            try:
+                holder = json.loads(fh.read() or "{}")
+            except ValueError:
+                holder = {}
+            if not wait:
+                raise RunInProgressError(
+                    f"another reportminer run is writing {out_dir} ({describe_holder(holder)}); "
+                    "wait for it to finish, or choose another folder with --out"
+                )
+            if on_wait:
+                on_wait(holder)
+            log.info("waiting for the run writing %s to finish (%s)", out_dir, describe_holder(holder))
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        if taken is not None:
+            me = {
+                "pid": os.getpid(), "host": socket.gethostname(), "corpus": corpus,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }  # fmt: skip
+            fh.seek(0)
+            fh.truncate()
+            fh.write(json.dumps(me))
+            fh.flush()
+        yield
+    finally:
+        fh.close()  # closing the file lets the lock go
+
+
 def remove_stale_temp_files(out_dir: Path) -> None:
     """Delete temporary files a killed run left behind (the finished files were never touched)."""
     for folder in (out_dir, out_dir / "parquet", out_dir / "csv", out_dir / BUILD_MARKER.parent):

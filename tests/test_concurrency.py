@@ -1,0 +1,167 @@
+"""Runs at the same time, as cron starts them: real processes, a fresh PREFECT_HOME each test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportminer.pipeline import run_pipeline
+from reportminer.store import LOCK_NAME, RunInProgressError, lock_holder, run_lock
+
+from .conftest import CORPUS
+
+REPORTMINER = [sys.executable, "-m", "reportminer"]
+
+
+@pytest.fixture
+def two_reports(tmp_path) -> Path:
+    corpus = tmp_path / "reports"
+    corpus.mkdir()
+    for name in ("01_vernetzungstreffen_plauen.txt", "16_vernetzungstreffen_zwickau.html"):
+        shutil.copy(CORPUS / name, corpus)
+    return corpus
+
+
+def _env(prefect_home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(prefect_home)  # a fresh one: the first start creates its database
+    return env
+
+
+def _hold_lock(out: Path, seconds: float) -> subprocess.Popen:
+    """Another process that holds OUT's run lock for ``seconds``; returns once it holds it."""
+    code = (
+        "import sys, time\nfrom reportminer.store import run_lock\n"
+        f"with run_lock({str(out)!r}, corpus='elsewhere'):\n"
+        "    print('held', flush=True)\n"
+        f"    time.sleep({seconds})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_lock_refuses_or_waits_for_another_process(tmp_path, two_reports):
+    out = tmp_path / "out"
+    holder = _hold_lock(out, 4)
+    try:
+        info = lock_holder(out)
+        assert info is not None and info["pid"] == holder.pid and info["corpus"] == "elsewhere"
+        with pytest.raises(RunInProgressError, match=f"pid {holder.pid}"):
+            run_pipeline(two_reports, out, wait=False)
+        assert not (out / "parquet").exists()  # refused before anything was written
+        seen: list[dict] = []
+        t0 = time.monotonic()
+        with run_lock(out, on_wait=seen.append):
+            waited = time.monotonic() - t0
+            assert lock_holder(out)["pid"] == os.getpid()
+        assert seen and seen[0]["pid"] == holder.pid and waited > 1.0
+    finally:
+        holder.wait(timeout=30)
+    assert lock_holder(out) is None  # a finished run leaves no lock behind
+
+
+def test_a_killed_run_leaves_no_stale_lock(tmp_path):
+    out = tmp_path / "out"
+    holder = _hold_lock(out, 60)
+    holder.kill()
+    holder.wait()
+    assert (out / LOCK_NAME).exists() and lock_holder(out) is None
+    with run_lock(out, wait=False):
+        pass
+
+
+@pytest.mark.slow
+def test_cli_no_wait_refuses_in_one_line(tmp_path, two_reports):
+    out = tmp_path / "out"
+    holder = _hold_lock(out, 60)
+    try:
+        done = subprocess.run(
+            [*REPORTMINER, "run", str(two_reports), "--out", str(out), "--engine", "local", "--no-wait"],
+            capture_output=True, text=True, timeout=120, env=_env(tmp_path / "prefect"),
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 2
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1 and f"another reportminer run is writing {out}" in lines[0], lines
+    assert not (out / "parquet").exists()
+
+
+@pytest.mark.slow
+def test_runs_started_together_under_prefect_all_succeed(tmp_path, two_reports):
+    """Three Prefect runs at once on a fresh PREFECT_HOME: two into their own folders, and two into the
+    same folder (the later one waits). No traceback, all tables written, the shared folder has both runs."""
+    env = _env(tmp_path / "prefect")
+    outs = [tmp_path / "a", tmp_path / "b", tmp_path / "b"]
+    procs = [
+        subprocess.Popen(
+            [*REPORTMINER, "run", str(two_reports), "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )  # fmt: skip
+        for out in outs
+    ]
+    logs = []
+    for proc in procs:
+        text, _ = proc.communicate(timeout=600)
+        logs.append(text)
+        assert proc.returncode == 0, text
+    for text in logs:
+        assert "Traceback" not in text and "OperationalError" not in text, text
+        assert "running locally" not in text, text  # every run went through Prefect
+    for out in (tmp_path / "a", tmp_path / "b"):
+        docs = pd.read_parquet(out / "parquet" / "documents.parquet")
+        assert sorted(docs["path"]) == [
+            "01_vernetzungstreffen_plauen.txt",
+            "16_vernetzungstreffen_zwickau.html",
+        ]
+    assert len(pd.read_parquet(tmp_path / "b" / "parquet" / "runs.parquet")) == 2
+    assert len(pd.read_parquet(tmp_path / "a" / "parquet" / "runs.parquet")) == 1
+
+
+@pytest.mark.slow
+def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeypatch):
+    """A run on 2 worker processes (the default on 2 cores) gives exactly the tables of a one-process run;
+    an unchanged re-run starts no worker at all."""
+    from reportminer import pipeline
+
+    corpus = tmp_path / "reports"
+    corpus.mkdir()
+    for path in sorted(CORPUS.glob("*")):
+        if path.suffix in {".txt", ".md", ".html"}:
+            shutil.copy(path, corpus)
+    (corpus / "leer.txt").write_text("   \n", encoding="utf-8")
+    one = run_pipeline(corpus, tmp_path / "one", workers=1, batch_size=3)
+    started: list[int] = []
+    real_pool = pipeline.WorkerPool
+
+    def counting_pool(workers, model):
+        started.append(workers)
+        return real_pool(workers, model)
+
+    monkeypatch.setattr(pipeline, "WorkerPool", counting_pool)
+    two = run_pipeline(corpus, tmp_path / "two", workers=2, batch_size=3)
+    assert started == [2] and pipeline._workers is None  # started for the run, stopped after it
+    assert two.n_analysed == one.n_analysed == one.n_documents >= 15 and two.n_errors == one.n_errors == 1
+    for table in ("documents", "mentions", "entities", "themes", "doc_themes", "segment_themes", "meetings",
+                  "boilerplate", "errors"):  # fmt: skip
+        a = pd.read_parquet(tmp_path / "one" / "parquet" / f"{table}.parquet").drop(
+            columns="run_id", errors="ignore"
+        )
+        b = pd.read_parquet(tmp_path / "two" / "parquet" / f"{table}.parquet").drop(
+            columns="run_id", errors="ignore"
+        )
+        pd.testing.assert_frame_equal(a, b, obj=table)
+    again = run_pipeline(corpus, tmp_path / "two", workers=2, batch_size=3)
+    assert again.n_analysed == 0 and started == [2]
