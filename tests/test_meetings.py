@@ -180,3 +180,55 @@ def test_who_met_where_when_is_one_query(corpus_tables):
         ).fetchall()
     assert ("2023-03-14", "Plauen") in [(start, place) for start, place, _, _ in rows]
     assert (out / "parquet" / "meetings.parquet").exists() and (out / "csv" / "meetings.csv").exists()
+
+
+def _meetings_of(nlp, tmp_path, reports: dict[str, str]) -> pd.DataFrame:
+    """The meetings table of reports (file name -> text) run through reading, analysis and the build."""
+    from reportminer import pipeline, store
+    from reportminer.nlp import model_name
+
+    for name, text in reports.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    read, errors = pipeline.read_reports(sorted(tmp_path.glob("*.txt")), tmp_path)
+    analysed, nlp_errors = pipeline.analyse_reports(read, nlp, model=model_name(nlp))
+    assert not errors and not nlp_errors
+    run = pipeline.RunInfo(
+        run_id="r", started_at="2026-01-01T00:00:00Z", corpus=str(tmp_path), model="m", model_source="bundled"
+    )
+    tables = pipeline.build_tables(analysed, [], run)
+    try:
+        store.write_tables(tables, tmp_path / "out")
+    finally:
+        tables.close()
+    return store.read_table(tmp_path / "out", "meetings").set_index("path")
+
+
+def test_meeting_start_when_the_report_names_only_a_weekday_or_comes_days_later(nlp, tmp_path):
+    meetings = _meetings_of(nlp, tmp_path, {
+        # published on a Tuesday: "am Samstag" is the Saturday before
+        "weekday.txt": "Datum: 09.05.2023\n\nFachtag Jugendbeteiligung in Borna\n\n"
+                       "Am Samstag trafen sich rund 40 Fachkräfte im Kulturhaus Borna zum Fachtag "
+                       "Jugendbeteiligung. Eingeladen hatte der Landkreis Leipzig.",
+        # published a week after the meeting
+        "later.txt": "Datum: 10.11.2022\n\nVernetzungstreffen in Zwickau\n\n"
+                     "Am 3. November 2022 kamen die Präventionsakteure des Landkreises im Rathaus Zwickau "
+                     "zum Vernetzungstreffen zusammen. Das nächste Treffen ist am 2. Februar 2023.",
+        # a meeting over two days starts on the first
+        "range.txt": "Datum: 20.06.2018\n\nWorkshop in Frankfurt\n\n"
+                     "Am Wochenende des 15.-17. Juni 2018 fand unser Workshop in Frankfurt am Main statt.",
+    })  # fmt: skip
+    assert meetings.loc["weekday.txt", "start"] == "2023-05-06"
+    assert meetings.loc["later.txt", "start"] == "2022-11-03"
+    assert meetings.loc["range.txt", "start"] == "2018-06-15"
+    assert set(meetings["start_source"]) == {"meeting_cue"}
+
+
+def test_an_invitation_dates_the_meeting_ahead_not_a_weekday_before(nlp, tmp_path):
+    """An invitation's meeting lies after its date; a title that the first sentence repeats does not cut
+    that sentence (and its date) off."""
+    meetings = _meetings_of(nlp, tmp_path, {
+        "invitation.txt": "Datum: 15.02.2017\n\nOffenes Vernetzungstreffen\n\n"
+                          "Am 4. März laden wir alle Aktiven zum Offenes Vernetzungstreffen ein.\n\n"
+                          "Schon am Freitag gibt es zum Auftakt ein Forum im Rathaus.",
+    })  # fmt: skip
+    assert meetings.loc["invitation.txt", "start"] == "2017-03-04"

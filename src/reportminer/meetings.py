@@ -45,10 +45,12 @@ _NOUN_CUES = (
     "gemeinderat", "gemeinderates", "gemeinderats", "stadtrat", "stadtrates", "stadtrats", "ortschaftsrat",
     "ortschaftsrates", "ortschaftsrats", "konferenz", "konferenzen", "versammlung", "versammlungen",
     "werkstatt", "runde", "tagung", "tagungen", "präventionsrat", "präventionsrates", "präventionsrats",
-    "niederschrift", "protokoll",
+    "niederschrift", "protokoll", "hackathon", "hackathons", "hackday", "hackdays", "barcamp", "barcamps",
+    "meetup", "meetups", "stammtisch", "stammtische", "stammtisches", "day",
 )  # fmt: skip
-# alone not enough; as part of a compound ("Gesprächsrunde", "Sitzungsprotokoll") they are
-_WEAK_CUES = frozenset({"runde", "protokoll"})
+# alone not enough ("Day" of "Public Domain Day"); as part of a compound ("Gesprächsrunde",
+# "Sitzungsprotokoll", "Hackday") they are
+_WEAK_CUES = frozenset({"runde", "protokoll", "day"})
 _WORD = re.compile(r"\b[A-ZÄÖÜ][\wÄÖÜäöüß-]*")
 _VERB_CUE = re.compile(
     r"\b(?:tagte[n]?|trafen\s+sich|traf\s+sich|treffen\s+sich"
@@ -57,6 +59,15 @@ _VERB_CUE = re.compile(
 _PAST_MEETING = re.compile(r"tagten?\b|trafen\b|traf\b|kamen?\b|fanden\b")
 _NEXT = re.compile(r"(?i)\b(?:nächste[nrs]?|kommende[nrs]?|folgende[nrs]?|weitere[nrs]?)\s+$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# an invitation or announcement: the meeting it names lies after the report's date
+_ANNOUNCEMENT = re.compile(
+    r"\b(?:Einladung|[Ll]aden\s+(?:\S+\s+){0,4}?(?:ein|zu[mr]?)\b|lädt\b|ist\s+es\s+(?:wieder\s+)?soweit"
+    r"|[Ss]ave\s+the\s+[Dd]ate|[Aa]nmeld|wird\s+(?:\S+\s+){0,6}?(?:stattfinden|geben)\b"
+    r"|findet\s+(?:\S+\s+){0,6}?statt\b|[Ff]reuen?\s+(?:\S+\s+){0,3}?auf\b|[Ss]eid\s+dabei|[Kk]ommt\s+vorbei"
+    r"|[Bb]esucht\s+(?:uns|euch)|treffen\s+sich|erwarten?\s+(?:dich|euch|Sie)\b)"
+)
+# "10. und 11. Juni", "29.-30. Mai": a meeting over days starts on the first
+_RANGE_JOIN = re.compile(r"^\s*(?:-|–|bis|und|/)\s*$")
 # "in", "im", "ins", "in der" … up to two words before the place: "im Rathaus Plauen", "in der Stadthalle"
 _IN_BEFORE = re.compile(
     r"\b(?:[Ii]n|[Ii]m|[Ii]ns)\s+(?:(?:der|dem|den|das)\s+)?((?:[\wÄÖÜäöüß.-]+\s+){0,2})$"
@@ -139,7 +150,10 @@ def build_meetings(
         if not any(_strong(c) for c in title_cues + lead_cues):
             continue
         ms = mentions_of.get(doc.doc_id)
-        start, start_source, cue = _meeting_date(text, ms, lead_cues, body_start, _str(doc.report_date))
+        announced = _is_announcement(title, text, body_start)
+        start, start_source, cue = _meeting_date(
+            text, ms, lead_cues, body_start, _str(doc.report_date), announced=announced
+        )
         # a meeting named in the title, a dated one in the opening, or "tagte" / "trafen sich" / "kamen zusammen";
         # a blog post that only mentions "der Stadtrat" or "wir treffen uns" is not a meeting report
         if not (
@@ -235,11 +249,13 @@ def _str(value: object) -> str:
 
 
 def _body_start(text: str, title: str) -> int:
-    """Offset just after the title line when the text repeats it near the top, else 0."""
+    """Offset just after the title line when the text repeats it as a line of its own near the top, else 0
+    (a title that is also part of the first sentence does not cut that sentence off)."""
     if title:
-        at = text.find(title, 0, 500)
-        if at >= 0:
-            return at + len(title)
+        line = re.compile(rf"(?m)^[\s#*_]*{re.escape(title)}[\s#*_:.]*$")
+        found = line.search(text, 0, 500 + len(title))
+        if found:
+            return found.end()
     return 0
 
 
@@ -250,10 +266,27 @@ def _paragraph(text: str, pos: int) -> tuple[int, int]:
     return start, len(text) if end < 0 else end
 
 
+def _is_announcement(title: str, text: str, body_start: int) -> bool:
+    """Whether the title or the first paragraph invites to a meeting ("Einladung", "laden … ein", "findet …
+    statt", "Save the date", "Anmeldung") rather than reporting one that took place."""
+    return bool(
+        _ANNOUNCEMENT.search(title)
+        or _ANNOUNCEMENT.search(text[body_start : _paragraph(text, body_start)[1]])
+    )
+
+
 def _meeting_date(
-    text: str, ms: list[Mention], cues: list[Cue], body_start: int, report_date: str
+    text: str,
+    ms: list[Mention],
+    cues: list[Cue],
+    body_start: int,
+    report_date: str,
+    *,
+    announced: bool = False,
 ) -> tuple[str | None, str, Cue | None]:
-    """The full date nearest to a cue in the same paragraph of the lead, else the report date."""
+    """The full date nearest to a cue in the same paragraph of the lead, else the report date. A report
+    tells of a past meeting, so a date after its own is a meeting to come and ranks behind the others;
+    not so in an invitation (``announced``), whose meeting lies ahead."""
     dates = [
         m
         for m in ms
@@ -270,12 +303,18 @@ def _meeting_date(
                 continue
             gap = max(cue.start - int(d.end), d.start - cue.end, 0)
             # reports tell of past meetings: a date after the report's own is a meeting announced
-            later = bool(report_date) and str(d.value) > report_date
-            key = (later, gap, d.start, str(d.value), cue)
-            if best is None or key[:3] < best[:3]:
+            later = bool(report_date) and str(d.value) > report_date and not announced
+            # the first paragraph that dates a meeting names the report's own; in it, the date nearest a cue
+            key = (later, para[0], gap, d.start, str(d.value), cue)
+            if best is None or key[:4] < best[:4]:
                 best = key
     if best is not None:
-        return best[3], "meeting_cue", best[4]
+        start, value = best[3], best[4]
+        for d in sorted(dates, key=lambda d: -d.start):  # back over a range's first day(s)
+            if d.end is not None and d.end <= start and _RANGE_JOIN.match(text[d.end : start]):
+                if str(d.value) < value:
+                    start, value = d.start, str(d.value)
+        return value, "meeting_cue", best[5]
     return (report_date or None), "report_date", None
 
 
