@@ -710,6 +710,59 @@ def summarize(
     console.print(f"summary written to {output}", highlight=False)
 
 
+# -- exports: thin wrappers around reportminer.export ---------------------------------------------------
+
+export_app = typer.Typer(
+    help="Hand the results on: OParl objects, FollowTheMoney entities.", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("oparl")
+def export_oparl(
+    dest: Annotated[
+        Path, typer.Argument(help="Folder for the OParl JSON files (created; earlier objects replaced)")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of a run")] = Path("outputs"),
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Address DEST will be served at; ids are BASE/meeting/ID.json (default: DEST's file:// address)"
+        ),
+    ] = None,
+    source_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Address of the corpus folder, for each meeting's report (default: its file:// address)"
+        ),
+    ] = None,
+    validate: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the OParl 1.1 JSON schemas: check every object written against them"),
+    ] = None,
+) -> None:
+    """OParl 1.1 objects of the meetings the reports describe: System, Body, Meetings (with their report as
+    resultsProtocol), Organizations, Persons, Locations, and the Body's paginated lists."""
+    from reportminer.export import export_oparl as export
+    from reportminer.export import validate_oparl
+
+    try:
+        counts = export(out, dest, base_url=base_url, source_url=source_url)
+        problems = validate_oparl(dest, validate) if validate else []
+    except ReportminerError as exc:
+        _fail(str(exc))
+        return
+    console.print(
+        f"OParl export in {dest}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()), highlight=False
+    )
+    if validate:
+        for problem in problems[:20]:
+            console.print(f"[red]invalid:[/] {problem}", highlight=False, soft_wrap=True)
+        if problems:
+            _fail(f"{len(problems)} problem(s) against the schemas in {validate}", code=1)
+        console.print(f"all objects valid against the OParl schemas in {validate}", highlight=False)
+
+
 # -- schedules: thin wrappers around reportminer_flows.serve ---------------------------------------------
 
 CronOption = Annotated[str, typer.Option(help="Schedule as a cron expression (default: Mondays 06:00)")]
