@@ -110,3 +110,69 @@ def test_cli_export_without_outputs_is_a_one_line_error(tmp_path):
     )
     assert result.exit_code == 2
     assert "no reportminer outputs to export" in result.output and "reportminer run" in result.output
+
+
+def _ftm_entities(path: Path) -> dict[str, dict]:
+    return {e["id"]: e for e in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+
+def test_ftm_export_validates_with_the_model_and_the_ftm_tool(corpus_tables, tmp_path):
+    pytest.importorskip("followthemoney", reason="needs followthemoney (pip install -e '.[ftm]')")
+    import shutil
+    import subprocess
+    import sys
+
+    from followthemoney import model
+
+    _, out = corpus_tables
+    dest = tmp_path / "reports.ftm.json"
+    counts = export.export_ftm(out, dest, source_url="https://daten.example.org/berichte")
+    entities = _ftm_entities(dest)
+    assert len(entities) == sum(counts.values()) and counts["Event"] >= 14 and counts["Mention"] > 100
+    for data in entities.values():
+        model.get(data["schema"]).validate(data)  # raises InvalidData on a bad property
+    ftm = shutil.which("ftm", path=str(Path(sys.executable).parent))
+    if ftm:  # the command-line tool re-parses every entity; a broken one fails it
+        done = subprocess.run(
+            [ftm, "validate", "-i", str(dest), "-o", str(tmp_path / "v.json")], capture_output=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert len((tmp_path / "v.json").read_text().splitlines()) == len(entities)
+
+    by_schema: dict[str, list[dict]] = {}
+    for e in entities.values():
+        by_schema.setdefault(e["schema"], []).append(e)
+    (plauen,) = [e for e in by_schema["Event"] if e["properties"]["startDate"] == ["2023-03-14"]]
+    involved = {entities[i]["properties"]["name"][0] for i in plauen["properties"]["involved"]}
+    assert {"Katrin Seifert", "Landratsamt Vogtlandkreis"} <= involved
+    (proof,) = plauen["properties"]["proof"]
+    assert entities[proof]["properties"]["sourceUrl"] == [
+        "https://daten.example.org/berichte/01_vernetzungstreffen_plauen.txt"
+    ]
+    assert entities[plauen["properties"]["addressEntity"][0]]["properties"]["full"] == ["Plauen"]
+    # each Mention ties a report to an entity it names
+    seifert = [e for e in by_schema["Mention"] if "Katrin Seifert" in e["properties"]["name"]]
+    assert seifert and all(entities[m["properties"]["document"][0]]["schema"] in ("PlainText", "HyperText")
+                           for m in seifert)  # fmt: skip
+    again = tmp_path / "again.ftm.json"
+    export.export_ftm(out, again, source_url="https://daten.example.org/berichte")
+    assert again.read_bytes() == dest.read_bytes()  # stable ids, same order
+
+
+@pytest.mark.shared
+def test_ftm_seed_meeting_with_its_people_and_organisations(corpus_tables, tmp_path):
+    pytest.importorskip("followthemoney", reason="needs followthemoney (pip install -e '.[ftm]')")
+    if not SEED.exists():
+        pytest.skip(f"needs {SEED} (../shared beside the repository is not present on this machine)")
+    _, out = corpus_tables
+    dest = tmp_path / "reports.ftm.json"
+    export.export_ftm(out, dest)
+    entities = _ftm_entities(dest)
+    events = [e for e in entities.values() if e["schema"] == "Event"]
+    # without --source-url the reports have no sourceUrl (FtM keeps only http(s) addresses): their file name
+    (seed,) = [
+        e for e in events if entities[e["properties"]["proof"][0]]["properties"]["fileName"] == [SEED.name]
+    ]
+    assert seed["properties"]["startDate"] == ["2022-11-03"]
+    involved = {entities[i]["properties"]["name"][0] for i in seed["properties"]["involved"]}
+    assert {"Martin Ziegenhagen", "ASSKomm", "Sächsischer Städte- und Gemeindetag"} <= involved

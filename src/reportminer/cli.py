@@ -763,6 +763,35 @@ def export_oparl(
         console.print(f"all objects valid against the OParl schemas in {validate}", highlight=False)
 
 
+@export_app.command("ftm")
+def export_ftm(
+    dest: Annotated[Path, typer.Argument(help="File for the entities, one JSON object a line (.ftm.json)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of a run")] = Path("outputs"),
+    source_url: Annotated[
+        str | None,
+        typer.Option(
+            help="http(s) address of the corpus folder, for each report's sourceUrl (FtM drops file:// "
+            "addresses: without it, reports carry their file name and title)"
+        ),
+    ] = None,
+) -> None:
+    """FollowTheMoney entities for Aleph and the ftm tools: reports (PlainText, HyperText, Document),
+    Person, Organization, Address, an Event for each meeting, and a Mention for each entity in each report.
+    Needs `pip install 'reportminer[ftm]'`."""
+    from reportminer.export import export_ftm as export
+
+    try:
+        counts = export(out, dest, source_url=source_url)
+    except ReportminerError as exc:
+        _fail(str(exc))
+        return
+    console.print(
+        f"FollowTheMoney entities in {dest}: "
+        + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
+        highlight=False,
+    )
+
+
 # -- schedules: thin wrappers around reportminer_flows.serve ---------------------------------------------
 
 CronOption = Annotated[str, typer.Option(help="Schedule as a cron expression (default: Mondays 06:00)")]

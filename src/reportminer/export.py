@@ -5,7 +5,14 @@
   reports name, and the Locations the meetings took place at, as one JSON file per object plus the Body's
   paginated object lists. A static web server over the folder serves them at their ids.
 
-Ids are URLs under ``base_url``, built from the outputs' stable keys (``meeting_id``, ``entity_id``), so a
+- :func:`export_ftm` writes FollowTheMoney entities (https://followthemoney.tech), one JSON object a line,
+  built with the ``followthemoney`` package's model (``pip install 'reportminer[ftm]'``): each report as a
+  PlainText, HyperText or Document; people as Person, organisations as Organization, places as Address (with
+  coordinates where known); each meeting as an Event (its date, place, the people and organisations
+  involved, its report as proof); and a Mention for each entity in each report, which Aleph loads as the
+  link between a document and the entities it names.
+
+OParl ids are URLs under ``base_url``, built from the outputs' stable keys (``meeting_id``, ``entity_id``), so a
 re-export of the same outputs gives the same ids. Each Meeting links back to the report it was found in,
 as its ``resultsProtocol`` (an OParl File with the report's title, file name, date and address).
 """
@@ -51,11 +58,7 @@ def export_oparl(
     out_dir, dest = Path(out_dir), Path(dest)
     tables = _read(out_dir, ("meetings", "entities", "mentions", "documents", "runs"))
     base = (base_url or dest.resolve().as_uri()).rstrip("/")
-    if source_url is None:
-        runs = tables["runs"]
-        corpus = Path(str(runs["corpus"].iloc[-1])) if len(runs) else out_dir
-        source_url = corpus.resolve().as_uri()
-    source_url = source_url.rstrip("/")
+    source_url = _corpus_url(tables["runs"], out_dir, source_url)
 
     docs = tables["documents"].set_index("doc_id")
     entities = tables["entities"].set_index("entity_id")
@@ -153,6 +156,124 @@ def export_oparl(
         shutil.rmtree(staging, ignore_errors=True)
     return {"Meeting": len(meetings), "Organization": len(organizations), "Person": len(persons),
             "Location": len(locations), "File": len(files), "Body": 1, "System": 1}  # fmt: skip
+
+
+FTM_DATASET = "reportminer"
+"""The namespace of the FollowTheMoney ids (``make_id``), so that ids are the same in every export."""
+FTM_DOCUMENT = {"html": "HyperText", "txt": "PlainText", "md": "PlainText"}
+"""Report formats and their FtM schema; others (PDF, DOCX) are a Document."""
+
+
+def export_ftm(out_dir: Path, dest: Path, *, source_url: str | None = None) -> dict[str, int]:
+    """Write the FollowTheMoney entities of the outputs in ``out_dir`` to ``dest`` (JSON lines, written
+    atomically); counts per schema. ``source_url``: the address of the corpus folder, under which each
+    report's path is its ``sourceUrl`` (default: its ``file://`` address)."""
+    try:
+        from followthemoney import model
+    except ImportError as exc:
+        raise ExportError(
+            f"the FollowTheMoney export needs the followthemoney package ({exc}); "
+            "install it with `pip install 'reportminer[ftm]'`"
+        ) from exc
+    out_dir, dest = Path(out_dir), Path(dest)
+    tables = _read(out_dir, ("documents", "entities", "mentions", "meetings", "runs"))
+    source_url = _corpus_url(tables["runs"], out_dir, source_url)
+    entities = tables["entities"]
+    kinds = {"PER": "Person", "ORG": "Organization", "LOC": "Address"}
+    made: list = []
+    ftm_id: dict[str, str] = {}
+
+    def make(schema: str, *key: str):
+        proxy = model.make_entity(schema)
+        proxy.make_id(FTM_DATASET, schema, *key)
+        made.append(proxy)
+        return proxy
+
+    doc_ids: dict[str, str] = {}
+    for doc in tables["documents"].itertuples(index=False):
+        fmt = str(doc.format or "").lower()
+        proxy = make(FTM_DOCUMENT.get(fmt, "Document"), str(doc.doc_id))
+        rel = _text(doc.path) or ""
+        proxy.add("title", _text(doc.title) or rel)
+        proxy.add("fileName", Path(rel).name)
+        proxy.add("date", _text(doc.report_date))
+        proxy.add("mimeType", MIME.get(fmt))
+        proxy.add("sourceUrl", _source(source_url, rel))
+        proxy.add("publisher", "reportminer")
+        doc_ids[doc.doc_id] = proxy.id
+
+    for e in entities[entities["label"].isin(list(kinds))].itertuples(index=False):
+        schema = kinds[e.label]
+        proxy = make(schema, str(e.entity_id))
+        name = str(e.name)
+        if schema == "Address":
+            proxy.add("full", name)
+            if e.place_kind == "place":
+                proxy.add("city", name)
+            if _text(e.state) or _text(e.district_key):
+                proxy.add("country", "de")
+            if e.lat is not None and not pd.isna(e.lat) and not pd.isna(e.lon):
+                proxy.add("latitude", float(e.lat))
+                proxy.add("longitude", float(e.lon))
+        else:
+            proxy.add("name", name)
+            proxy.add("alias", [a for a in _split(e.aliases) if a != name])
+        ftm_id[e.entity_id] = proxy.id
+
+    mentions = tables["mentions"]
+    mentions = mentions[mentions["entity_id"].isin(list(ftm_id)) & mentions["doc_id"].isin(list(doc_ids))]
+    for (doc_id, entity_id), group in mentions.groupby(["doc_id", "entity_id"], sort=True):
+        label = str(group["label"].iloc[0])
+        mention = make("Mention", str(doc_id), str(entity_id))
+        mention.add("document", doc_ids[doc_id])
+        mention.add("resolved", ftm_id[entity_id])
+        mention.add("name", sorted(set(group["text"].astype(str))))
+        mention.add(
+            "detectedSchema", "Person" if label == "PER" else "Organization" if label == "ORG" else "Address"
+        )
+
+    by_name = {(str(n), str(lab)): eid for n, lab, eid in
+               zip(entities["name"], entities["label"], entities["entity_id"], strict=True)}  # fmt: skip
+    involved = _first_seen(
+        mentions[mentions["label"].isin(["PER", "ORG"]) & ~mentions["in_boilerplate"].fillna(False)]
+    )
+    for m in tables["meetings"].itertuples(index=False):
+        event = make("Event", str(m.meeting_id))
+        event.add("name", _text(m.name) or "Sitzung")
+        event.add("startDate", _text(m.start))
+        event.add("date", _text(m.start))
+        event.add("location", _text(m.place))
+        place = by_name.get((str(m.place), "LOC"))
+        if place in ftm_id:
+            event.add("addressEntity", ftm_id[place])
+        event.add("involved", [ftm_id[e] for e in involved.get(m.doc_id, []) if e in ftm_id])
+        event.add("keywords", [k for k in (_text(m.cue), *_split(m.themes)) if k])
+        if m.doc_id in doc_ids:
+            event.add("proof", doc_ids[m.doc_id])
+        event.add("sourceUrl", _source(source_url, _text(m.path) or ""))
+
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            for proxy in made:
+                fh.write(json.dumps(proxy.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise ExportError(f"cannot write {dest} ({exc.strerror or exc}); choose another file") from exc
+    counts: dict[str, int] = {}
+    for proxy in made:
+        counts[proxy.schema.name] = counts.get(proxy.schema.name, 0) + 1
+    return counts
+
+
+def _corpus_url(runs: pd.DataFrame, out_dir: Path, source_url: str | None) -> str:
+    if source_url is None:
+        corpus = Path(str(runs["corpus"].iloc[-1])) if len(runs) else out_dir
+        source_url = corpus.resolve().as_uri()
+    return source_url.rstrip("/")
+
+
+def _source(source_url: str, rel: str) -> str:
+    return f"{source_url}/{'/'.join(_quote(p) for p in rel.split('/'))}"
 
 
 def validate_oparl(dest: Path, schema_dir: Path) -> list[str]:
@@ -272,7 +393,7 @@ def _file(id_: str, doc: pd.Series, path: object, source_url: str, meeting_id: s
     rel = _text(path) or _text(doc.get("path")) or ""
     obj = {
         "id": id_, "type": OPARL + "File", "name": _text(doc.get("title")) or rel, "fileName": Path(rel).name,
-        "accessUrl": f"{source_url}/{'/'.join(_quote(p) for p in rel.split('/'))}",
+        "accessUrl": _source(source_url, rel),
         "mimeType": MIME.get(str(doc.get("format") or "").lower(), "application/octet-stream"),
         "meeting": [meeting_id],
     }  # fmt: skip
