@@ -792,6 +792,26 @@ def export_ftm(
     )
 
 
+@app.command("map")
+def map_command(
+    file: Annotated[Path, typer.Argument(help="HTML file to write (one page, works offline)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of a run")] = Path("outputs"),
+) -> None:
+    """Where the reports are: districts coloured by the reports that name them, towns as points, for the
+    corpus and its largest themes. Offline: the district boundaries ship with reportminer."""
+    from reportminer.maps import map_html
+
+    try:
+        text = map_html(out)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text, encoding="utf-8")
+    except ReportminerError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {file}: {exc.strerror or exc}")
+    console.print(f"map written to {file}", highlight=False)
+
+
 # -- schedules: thin wrappers around reportminer_flows.serve ---------------------------------------------
 
 CronOption = Annotated[str, typer.Option(help="Schedule as a cron expression (default: Mondays 06:00)")]

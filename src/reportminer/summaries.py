@@ -266,7 +266,22 @@ def summarize(out_dir: str | Path = "outputs", theme: str | int | None = None, f
     else:
         summaries = [theme_summary(data, r) for _, r in data.themes.sort_values("theme_id").iterrows()]
         overview = _overview(data, summaries)
-    return _markdown(summaries, overview) if fmt == "md" else _html(summaries, overview)
+    if fmt == "md":
+        return _markdown(summaries, overview)
+    return _html(
+        summaries, overview, _maps(Path(out_dir), None if overview is not None else summaries[0].theme_id)
+    )
+
+
+def _maps(out_dir: Path, theme_id: int | None) -> list[tuple[str, str]]:
+    """The maps of :mod:`reportminer.maps` for the HTML summary (none when they cannot be drawn)."""
+    try:
+        from reportminer.maps import map_figures
+
+        return map_figures(out_dir, theme_id=theme_id)
+    except ImportError:  # matplotlib missing: the text summary stands alone
+        log.warning("matplotlib is not installed; the HTML summary has no maps")
+        return []
 
 
 def _overview(data: _Outputs, summaries: list[ThemeSummary]) -> dict:
@@ -434,7 +449,9 @@ _CSS = (
 )
 
 
-def _html(summaries: list[ThemeSummary], overview: dict | None) -> str:
+def _html(
+    summaries: list[ThemeSummary], overview: dict | None, maps: list[tuple[str, str]] | None = None
+) -> str:
     e = html.escape
     title = "Themes of the corpus" if overview is not None else f"Theme: {summaries[0].label}"
     parts = [
@@ -464,6 +481,13 @@ def _html(summaries: list[ThemeSummary], overview: dict | None) -> str:
     for alt, png in _plots(summaries):
         parts.append(
             f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}</figcaption></figure>'
+        )
+    for alt, png in maps or []:
+        from reportminer.maps import SOURCE_NOTE
+
+        parts.append(
+            f'<figure class="map"><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}. '
+            f'{e(SOURCE_NOTE)}, dl-de/by-2-0, <a href="https://www.bkg.bund.de">www.bkg.bund.de</a></figcaption></figure>'
         )
     for s in summaries:
         parts.append(
