@@ -169,3 +169,13 @@ def test_expand_districts():
     assert expand_districts("Zwickau") == []
     for name in expand_districts("Landkreise Zwickau und Vogtlandkreis"):
         assert link_place(name).kind == "district"
+
+
+def test_a_big_city_wins_over_villages_of_its_name_whatever_the_hints():
+    from reportminer.places import link_place
+
+    # Bavarian places around would pull "Münster" to a village of 1,000 near Donauwörth
+    link = link_place("Münster", context=["Augsburg", "Donauwörth", "Ulm"])
+    assert link.district_key == "05515" and link.state == "Nordrhein-Westfalen"
+    # a small town keeps its neighbours' hints: Neukirchen is a name of many villages
+    assert link_place("Neukirchen", context="Neukirchen/Pleiße im Landkreis Zwickau").state == "Sachsen"

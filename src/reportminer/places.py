@@ -324,9 +324,18 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 12742.0 * math.asin(math.sqrt(min(1.0, h)))
 
 
+BIG_CITY = 100_000
+DOMINANT = 20
+"""A town of at least BIG_CITY people and DOMINANT times the next of its name is the one meant."""
+
+
 def _choose_place(cands: list[_Place], hints: _Hints) -> _Place:
     cands = sorted(set(cands), key=lambda p: (-p.population, p.geonames_id))
     if len(cands) == 1:
+        return cands[0]
+    if cands[0].population >= BIG_CITY and cands[0].population >= DOMINANT * cands[1].population:
+        # "Münster" is the city of 300,000 in Westphalia, not the village of 1,000 in Swabia, whatever the
+        # other places nearby: a corpus-wide context mixes the hints of many reports
         return cands[0]
     pool = [p for p in cands if p.state_code in hints.states] or cands
     if hints.points and len(pool) > 1:
