@@ -96,9 +96,11 @@ def test_html_is_self_contained_with_plots(corpus_tables):
     _, out = corpus_tables
     page = summarize(out, fmt="html")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert page.count('src="data:image/png;base64,') == 2
+    assert page.count('src="data:image/png;base64,') == 4  # two plots, the corpus map and the theme maps
     assert 'alt="Themes over time: reports per theme and ' in page  # the heat map
-    assert "http://" not in page and "https://" not in page.replace('lang="de"', "")
+    assert page.count('<figure class="map">') == 2
+    # nothing loaded from a server; the maps' source note links to its publisher, as its licence asks
+    assert "http://" not in page and "https://" not in page.replace("https://www.bkg.bund.de", "")
     theme = _theme_with_sentences(out)
     one = summarize(out, theme=int(theme["theme_id"]), fmt="html")
     assert "data-doc-id=" in one and "data:image/png;base64," in one
@@ -178,7 +180,7 @@ def test_html_summary_renders_plots_in_headless_chromium(corpus_tables, tmp_path
     found = re.search(r'data-image-sizes="([^"]*)"', dom)
     assert found, dom[-2000:]
     sizes = [tuple(int(n) for n in s.split("x")) for s in found.group(1).split(",") if s]
-    assert len(sizes) == 2 and all(w > 100 and h > 100 for w, h in sizes), sizes
+    assert len(sizes) == 4 and all(w > 100 and h > 100 for w, h in sizes), sizes
 
     shot = tmp_path / "summary.png"
     page_file = tmp_path / "summary.html"
