@@ -217,7 +217,7 @@ PAST_CUES = re.compile(
     r"diskutierten|informierte|präsentierte|präsentierten|organisierte|moderierte|tauschten|arbeiteten|"
     r"erarbeiteten|sammelten|fragte|fragten|wählte|wählten|führte|führten|feierte|feierten|einigten|"
     r"vergangen\w*|zuletzt|bereits|damals|letzte[nmrs]?|"
-    r"(?:hat|haben|habe|hatten|ist|sind|bin|waren)\b.*\bge\w+(?:t|en))\b",
+    r"(?:hat|haben|habe|hatten|ist|sind|bin|waren)\b.*\bge\w+(?:t|en)|\w*ge\w+(?:t|en)\s+(?:hat|haben|hatte|hatten))\b",
     re.IGNORECASE,
 )
 # A preposition right before the expression fixes its direction: "aus dem Juli", "seit dem Frühjahr"
@@ -413,6 +413,10 @@ class _Ctx:
         self.anchor = (y, int(m.group(3)) if m.group(3) else None, int(m.group(4)) if m.group(4) else None)
 
 
+NEAR_DAYS = 31
+"""A day and month without a year within this many days of the report's date are in the nearest year."""
+
+
 def _resolve_year_for(ctx: _Ctx, month: int, day: int | None, start: int, end: int) -> int | None:
     """Year for a day/month without year: tense-aware against ref (news) or the anchor year (narrative).
 
@@ -423,6 +427,16 @@ def _resolve_year_for(ctx: _Ctx, month: int, day: int | None, start: int, end: i
         if (y := ctx.clause_year(start)) is not None:
             return y
         ref = ctx.ref
+        if day is not None:
+            # a day within a month of the report's is that one, whatever the tense: "vom 18. und 19.
+            # Dezember" in a report of 16 December, "9. Dezember" in one of late November
+            near = [
+                (abs((d - ref).days), d.year)
+                for y in (ref.year - 1, ref.year, ref.year + 1)
+                if (d := _safe_date(y, month, day)) is not None
+            ]
+            if near and min(near)[0] <= NEAR_DAYS:
+                return min(near)[1]
         tense = _tense(ctx.text, start, end)
         key, rkey = (month, day or 0), (ref.month, ref.day if day else 0)
         if tense == "past" and key > rkey:
@@ -757,8 +771,33 @@ def _r_rel_day(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
 DEICTIC_DAYS = {"heute": 0, "gestern": -1, "vorgestern": -2, "morgen": 1, "übermorgen": 2}
 
 
+# "heute" as "nowadays" (TIMEX3 PRESENT_REF), not the report's day: set against the past ("damals …,
+# heute"), in the conditional ("heute würde"), in "wie wir heute wissen", "bis heute", "noch heute"
+_NOWADAYS = re.compile(
+    r"(?i)\b(?:damals|früher|einst|seinerzeit|ehemals|würden?|wären?|könnten?|hätten?|müssten?|sollten?"
+    r"|heutzutage|inzwischen|mittlerweile|längst|immer\s+(?:noch|mehr|weniger)|nicht\s+mehr)\b"
+    r"|\bwie\s+(?:wir|man)\s+heute\b|\b(?:noch|schon|auch)\s+heute\b|\bheute\s+noch\b"
+    r"|\b(?:1[0-9]|20)\d0er\b|\b(?:1[5-9]\d\d)\b"
+)
+# … but the day when the sentence ties it to the clock or to other days
+_TODAY = re.compile(
+    r"(?i)\bheute\s+(?:ab|um|von|bis|zwischen|\d|abend|morgen|nachmittag|vormittag|mittag|früh|nacht)"
+    r"|\bUhr\b|\b(?:gestern|morgen|übermorgen|vorgestern)\b|\bheute\s+und\s+morgen"
+)
+
+
+def _nowadays(ctx: _Ctx, m: re.Match[str]) -> bool:
+    """Whether "heute" at ``m`` means "nowadays": its sentence sets it against the past or the conditional
+    and does not tie it to the clock or to neighbouring days (news mode; KRAUTS dev)."""
+    start, end = _sentence_start(ctx.text, m.start()), _sentence_end(ctx.text, m.end())
+    sentence = ctx.text[start:end]
+    return not _TODAY.search(sentence) and bool(_NOWADAYS.search(sentence))
+
+
 def _r_deictic_day(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
     w = m.group(0).lower()
+    if ctx.mode == "news" and w == "heute" and _nowadays(ctx, m):
+        return _one(m, "DATE", "PRESENT_REF")
     if ctx.mode == "news" and ctx.ref is not None:
         return _one(m, "DATE", (ctx.ref + datetime.timedelta(days=DEICTIC_DAYS[w])).isoformat())
     if w == "heute" and ctx.mode == "narrative":
@@ -834,11 +873,26 @@ def _r_offset_before(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, s
     return _one(m, "DATE", _shift(ctx, base, n, m["u"], -1 if p == "vor" else 1))
 
 
+_COMPOUND_REST = re.compile(
+    rf"\s+und\s+(?P<n>{NUM_RE})\s+(?P<u>Monat|Woche|Tag|Stunde|Minute)(?:e|en|n|es|s)?(?![\wäöüÄÖÜß])"
+)
+_UNIT_ORDER = ("jahr", "monat", "woche", "tag", "stunde", "minute")
+
+
 def _r_duration(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
     n = _num(m["n"])
     unit = m["u"].lower()
     u = UNIT_CODE[unit]
     t = "T" if unit in ("stunde", "minute") else ""
+    rest = _COMPOUND_REST.match(ctx.text, m.end())
+    if n is not None and n == int(n) and rest and unit in _UNIT_ORDER:
+        # "drei Jahre und vier Monate" (P3Y4M), "zwei Stunden und 20 Minuten" (PT2H20M): one duration
+        n2, unit2 = _num(rest["n"]), rest["u"].lower()
+        if n2 is not None and n2 == int(n2) and _UNIT_ORDER.index(unit2) > _UNIT_ORDER.index(unit):
+            time_part = unit2 in ("stunde", "minute")
+            if time_part == (unit in ("stunde", "minute")):  # within the date part or the time part
+                u2 = UNIT_CODE[unit2]
+                return [(m.start(), rest.end(), "DURATION", f"P{t}{int(n)}{u}{int(n2)}{u2}")]
     if n is None:
         return _one(m, "DURATION", f"P{t}X{u}")
     if n != int(n):
@@ -962,6 +1016,8 @@ def _r_weekday(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
         if base is None:
             return _one(m, "DATE", f"XXXX-WXX-{wd + 1}")
     diff = wd - base.weekday()
+    if diff == 0 and re.search(r"(?i)\bheutigen\s+$", ctx.text[max(0, m.start() - 12) : m.start()]):
+        return _one(m, "DATE", base.isoformat())  # "am heutigen Samstag": the report's own day
     if tense == "past":
         diff = diff - 7 if diff >= 0 else diff
     elif tense == "future":
@@ -1169,7 +1225,9 @@ PATTERNS: list[_Pattern] = [
     _p(
         "present",
         rf"{B}(?:derzeit|aktuell|gegenwärtig|zurzeit|momentan|heutzutage|jetzt|Derzeit|Aktuell|"
-        rf"Gegenwärtig|Zurzeit|Momentan|Heutzutage|Jetzt|[Hh]eutige[nmrs]?|zur\s+Zeit){E}",
+        rf"Gegenwärtig|Zurzeit|Momentan|Heutzutage|Jetzt|[Hh]eutige[nmrs]?|zur\s+Zeit){E}"
+        # "am heutigen Samstag": the weekday is the expression (the report's day), not "heutigen"
+        r"(?!\s+(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag|Tag)\b)",
         _r_ref("PRESENT_REF"),
     ),
     _p(
@@ -1473,10 +1531,19 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
             logger.debug("could not resolve %r (%s): %s", m.group(0), p.name, exc)
             continue
         for s, e, typ, value in found:
+            if result and s < result[-1].end:
+                continue  # inside the expression before it ("vier Monate" of "drei Jahre und vier Monate")
             part = _PART_OF_DAY.match(text, e) if typ == "DATE" and _FULL_DATE_VALUE.match(value) else None
             if part and _DAY_WORD.fullmatch(text[s:e].strip()):
                 # "gestern Abend", "heute Vormittag": a time of that day (TIMEX3 TEV, TMO, ...)
                 e, typ, value = part.end(), "TIME", f"{value}T{_PART_CODES[part['part'].lower()]}"
+            if mode == "news":
+                # TimeML as news corpora annotate it (KRAUTS): a determiner right before the expression is
+                # part of it ("in den vergangenen Jahren", "seit dem 20. April"); narrative mode keeps
+                # WikiWarsDE's convention without it
+                det = _DETERMINER_BEFORE.search(text[max(0, s - 10) : s])
+                if det:
+                    s -= len(det.group(0))
             result.append(Timex(s, e, text[s:e], typ, value))
             if typ != "DATE":
                 continue
@@ -1491,6 +1558,7 @@ def tag_dates(text: str, *, reference_date: datetime.date | None = None, mode: s
 
 
 _FULL_DATE_VALUE = re.compile(r"^(?:BC)?\d{4}-\d{2}-\d{2}$")
+_DETERMINER_BEFORE = re.compile(r"(?<![\w-])(?:[Dd](?:er|ie|as|en|em|es)|[Dd]iese[mnrs]?|[Jj]ene[mnrs]?) +$")
 _DAY_WORD = re.compile(r"(?i)(?:vor)?gestern|heute|(?:über)?morgen")
 _PART_CODES = {
     "früh": "MO", "morgen": "MO", "vormittag": "MO", "mittag": "MI", "nachmittag": "AF", "abend": "EV",
