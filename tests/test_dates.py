@@ -541,3 +541,10 @@ def test_the_reports_own_weekday_and_a_participle_before_its_auxiliary() -> None
     assert pairs("Die Übung, die am Montag im Kommissariat stattgefunden hat, war gut.", wednesday) == [
         ("Montag", "2014-10-06")
     ]
+
+
+def test_a_day_and_month_in_digits_after_am_at_the_start_of_a_sentence() -> None:
+    ref = date(2017, 4, 11)
+    assert pairs("Am 3.5. organisieren wir ein Planungstreffen.", ref) == [("3.5.", "2017-05-03")]
+    assert pairs("Am 3.5. trafen wir uns.", ref) == [("3.5.", "2016-05-03")]  # three weeks ahead, past tense
+    assert pairs("Der Wert stieg um 3.5 Prozent.", ref) == []

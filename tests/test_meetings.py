@@ -232,3 +232,15 @@ def test_an_invitation_dates_the_meeting_ahead_not_a_weekday_before(nlp, tmp_pat
                           "Schon am Freitag gibt es zum Auftakt ein Forum im Rathaus.",
     })  # fmt: skip
     assert meetings.loc["invitation.txt", "start"] == "2017-03-04"
+
+
+def test_a_meeting_named_in_the_title_takes_the_first_date_of_the_opening(nlp, tmp_path):
+    meetings = _meetings_of(nlp, tmp_path, {
+        "hackathon.txt": "Datum: 21.05.2015\n\nHackathon zu Verkehr und Mobilität\n\n"
+                         "In Köln kommen am 10. Juni Planerinnen, Programmierer und Bürger zusammen, um die "
+                         "Mobilität in der Stadt neu zu denken.\n\nMitbringen sollte man nur Ideen.",
+        "planung.txt": "Datum: 11.04.2017\n\nPlanungstreffen Bildung\n\n"
+                       "Am 3.5. organisieren wir ein erstes Planungstreffen im Supermarkt Berlin.",
+    })  # fmt: skip
+    assert tuple(meetings.loc["hackathon.txt", ["start", "start_source"]]) == ("2015-06-10", "lead_date")
+    assert meetings.loc["planung.txt", "start"] == "2017-05-03"

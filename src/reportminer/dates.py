@@ -414,7 +414,9 @@ class _Ctx:
 
 
 NEAR_DAYS = 31
-"""A day and month without a year within this many days of the report's date are in the nearest year."""
+"""A day and month without a year within this many days of the report's date are in the nearest year…"""
+NEAR_ANY_TENSE = 14
+"""… unless the tense points the other way and the day is more than this many days off."""
 
 
 def _resolve_year_for(ctx: _Ctx, month: int, day: int | None, start: int, end: int) -> int | None:
@@ -427,17 +429,26 @@ def _resolve_year_for(ctx: _Ctx, month: int, day: int | None, start: int, end: i
         if (y := ctx.clause_year(start)) is not None:
             return y
         ref = ctx.ref
-        if day is not None:
-            # a day within a month of the report's is that one, whatever the tense: "vom 18. und 19.
-            # Dezember" in a report of 16 December, "9. Dezember" in one of late November
-            near = [
-                (abs((d - ref).days), d.year)
-                for y in (ref.year - 1, ref.year, ref.year + 1)
-                if (d := _safe_date(y, month, day)) is not None
-            ]
-            if near and min(near)[0] <= NEAR_DAYS:
-                return min(near)[1]
         tense = _tense(ctx.text, start, end)
+        if day is not None:
+            # a day within a month of the report's is that one ("9. Dezember" in a report of late
+            # November), and within two weeks whatever the tense ("die Rennen vom 18. und 19. Dezember
+            # wurden verlegt" in a report of 16 December); further ahead, a past tense wins
+            near = [
+                (abs(delta), d.year, delta)
+                for y in (ref.year - 1, ref.year, ref.year + 1)
+                if (d := _safe_date(y, month, day)) is not None and (delta := (d - ref).days) is not None
+            ]
+            _, year, delta = min(near) if near else (0, None, 0)
+            if (
+                year is not None
+                and abs(delta) <= NEAR_DAYS
+                and not (
+                    (tense == "past" and delta > NEAR_ANY_TENSE)
+                    or (tense == "future" and delta < -NEAR_ANY_TENSE)
+                )
+            ):
+                return year
         key, rkey = (month, day or 0), (ref.month, ref.day if day else 0)
         if tense == "past" and key > rkey:
             return ref.year - 1
@@ -1048,7 +1059,27 @@ WD_PREFIX = rf"(?:{WEEKDAY_RE},?\s+(?:(?:den|dem)\s+)?)?"
 POD_PREFIX = rf"(?:(?:(?:frühen|späten)\s+)?(?P<pod>{POD_RE})\s+(?:des|vom)\s+)?"
 YEAR_TAIL = rf"(?:\s*,?\s*(?P<y>{YEAR4})(?!\d)|\s+(?P<yrel>{YREL_RE}))?"
 LB_DATE = (
-    "(?:" + "|".join(rf"(?<=\b{w} )" for w in ("am", "vom", "bis", "zum", "ab", "den", "seit", "dem")) + ")"
+    "(?:"
+    + "|".join(
+        rf"(?<=\b{w} )"
+        for w in (
+            "am",
+            "vom",
+            "bis",
+            "zum",
+            "ab",
+            "den",
+            "seit",
+            "dem",
+            "Am",
+            "Vom",
+            "Bis",
+            "Zum",
+            "Ab",
+            "Seit",
+        )
+    )
+    + ")"
 )
 LB_YEAR = (
     "(?:"

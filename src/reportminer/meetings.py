@@ -152,8 +152,9 @@ def build_meetings(
         ms = mentions_of.get(doc.doc_id)
         announced = _is_announcement(title, text, body_start)
         start, start_source, cue = _meeting_date(
-            text, ms, lead_cues, body_start, _str(doc.report_date), announced=announced
-        )
+            text, ms, lead_cues, body_start, _str(doc.report_date), announced=announced,
+            titled=any(_strong(c) for c in title_cues),
+        )  # fmt: skip
         # a meeting named in the title, a dated one in the opening, or "tagte" / "trafen sich" / "kamen zusammen";
         # a blog post that only mentions "der Stadtrat" or "wir treffen uns" is not a meeting report
         if not (
@@ -283,6 +284,7 @@ def _meeting_date(
     report_date: str,
     *,
     announced: bool = False,
+    titled: bool = False,
 ) -> tuple[str | None, str, Cue | None]:
     """The full date nearest to a cue in the same paragraph of the lead, else the report date. A report
     tells of a past meeting, so a date after its own is a meeting to come and ranks behind the others;
@@ -315,7 +317,24 @@ def _meeting_date(
                 if str(d.value) < value:
                     start, value = d.start, str(d.value)
         return value, "meeting_cue", best[5]
+    if titled and dates:
+        # the title names the meeting ("Pen and Paper Hackathon in Köln") and no date stands beside a
+        # meeting word: the first date of the opening paragraphs ("In Köln kommen am 10. Juni … zusammen")
+        first = min(dates, key=lambda d: d.start)
+        if first.start <= _second_paragraph_end(text, body_start):
+            return str(first.value), "lead_date", None
     return (report_date or None), "report_date", None
+
+
+def _second_paragraph_end(text: str, body_start: int) -> int:
+    """Where the second non-empty paragraph after ``body_start`` ends (the opening of a report)."""
+    pos, seen = body_start, 0
+    while pos < len(text) and seen < 2:
+        start, end = _paragraph(text, pos)
+        if text[start:end].strip():
+            seen += 1
+        pos = end + 1
+    return pos
 
 
 def _meeting_place(

@@ -236,7 +236,11 @@ MEETINGS = _t(
         ("doc_id", "str", "Report describing the meeting (documents.doc_id)"),
         ("name", "str", "Name of the meeting: the report's title"),
         ("start", "str", "Meeting date (ISO 8601): the date beside a meeting cue, else the report date"),
-        ("start_source", "str", "Where start came from: meeting_cue or report_date"),
+        (
+            "start_source",
+            "str",
+            "Where start came from: meeting_cue (a date beside a meeting word), lead_date (the first date of the opening, when the title names the meeting) or report_date",
+        ),
         ("place", "str", "Place or venue written with 'in'/'im' near the cue, else the most mentioned place"),
         ("organisations", "str", "Organisations named in the report, first mention first, joined by ' | '"),
         ("people", "str", "People named in the report, in order of first mention, separated by ' | '"),
