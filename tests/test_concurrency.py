@@ -165,3 +165,24 @@ def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeyp
         pd.testing.assert_frame_equal(a, b, obj=table)
     again = run_pipeline(corpus, tmp_path / "two", workers=2, batch_size=3)
     assert again.n_analysed == 0 and started == [2]
+
+
+@pytest.mark.slow
+def test_an_unchanged_rerun_skips_the_temporary_server_and_a_changed_one_does_not(tmp_path, two_reports):
+    env = _env(tmp_path / "prefect")
+    out = tmp_path / "out"
+    cmd = [*REPORTMINER, "run", str(two_reports), "--out", str(out)]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0 and "recorded without starting Prefect" in again.stdout + again.stderr
+    (two_reports / "02_neu.txt").write_text(
+        "Datum: 05.03.2024\n\nArbeitskreis Jugend in Plauen\n\nAm 4. März 2024 traf sich der Arbeitskreis.",
+        encoding="utf-8",
+    )
+    changed = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert (
+        changed.returncode == 0 and "recorded without starting Prefect" not in changed.stdout + changed.stderr
+    )
+    runs = pd.read_parquet(out / "parquet" / "runs.parquet")
+    assert list(runs["n_analysed"]) == [2, 0, 1] and list(runs["n_documents"]) == [2, 2, 3]

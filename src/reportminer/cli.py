@@ -138,7 +138,23 @@ def run(
             )  # fmt: skip
 
         try:
-            if engine == "local":
+            summary = None
+            if engine == "prefect" and not full and _temporary_server_needed(out):
+                # nothing changed since the last run: record it without starting Prefect's temporary
+                # server (seconds of start-up for a run that only adds a row to `runs`)
+                summary = run_pipeline(
+                    corpus, out, model=model, batch_size=batch_size, progress=hook, codebook=codebook,
+                    wait=wait, workers=workers, unchanged_only=True,
+                )  # fmt: skip
+                if summary is not None:
+                    console.print(
+                        "no report changed since the last run: recorded without starting Prefect's temporary "
+                        "server (set PREFECT_API_URL to track such runs on a Prefect server)",
+                        highlight=False, soft_wrap=True,
+                    )  # fmt: skip
+            if summary is not None:
+                pass
+            elif engine == "local":
                 summary = local()
             else:
                 summary = _run_prefect(
@@ -160,6 +176,25 @@ def run(
             progress.stop()
             _fail(str(exc))
     _print_summary(summary)
+
+
+def _temporary_server_needed(out: Path) -> bool:
+    """Whether a Prefect run would start Prefect's temporary server (no PREFECT_API_URL), into an output
+    folder with an earlier complete build (only then can a run be unchanged)."""
+    from reportminer.store import BUILD_MARKER
+
+    return not os.environ.get("PREFECT_API_URL") and (out / BUILD_MARKER).exists() and not _api_configured()
+
+
+def _api_configured() -> bool:
+    """PREFECT_API_URL set in Prefect's own profile (``prefect config set``), read without importing Prefect
+    when the environment already answers."""
+    try:
+        from prefect.settings import PREFECT_API_URL
+
+        return bool(PREFECT_API_URL.value())
+    except Exception:  # noqa: BLE001 - Prefect missing or broken: the run falls back to local anyway
+        return False
 
 
 def _check_lock(out: Path, wait: bool) -> None:

@@ -986,7 +986,8 @@ def run_pipeline(
     wait: bool = True,
     on_wait: Callable[[dict], None] | None = None,
     workers: int | None = None,
-) -> RunSummary:
+    unchanged_only: bool = False,
+) -> RunSummary | None:
     """Analyse the reports under ``corpus`` and write the tables to ``out``, batch by batch.
 
     One run at a time writes ``out`` (:func:`reportminer.store.run_lock`): when another run holds it, this
@@ -1006,6 +1007,9 @@ def run_pipeline(
     ``workers``: processes that analyse batches side by side (:class:`WorkerPool`, each loads the model
     once); None for one a usable core, 1 to analyse in this process. The tables do not depend on it.
     With ``steps.parallel`` above 1 the task runner (Dask) brings its own processes and none start here.
+
+    ``unchanged_only``: record the run only if no report changed since the last complete build (the cheap
+    path of an unchanged re-run), else return None at once, having read, analysed and written nothing.
     """
     from reportminer.cache import AnalysisCache, model_identity, source_digest
     from reportminer.nlp import release_malloc, resolve_model, tune_malloc
@@ -1084,6 +1088,8 @@ def run_pipeline(
                     hits, misses = cached_reports(batch, corpus, cache, use_cache=not full)
                     current.update(hits)
                     to_analyse: list[Report] = []
+                    if misses and unchanged_only:
+                        return None  # something is new or changed: the caller runs the real thing
                     if misses:
                         reports, read_errors = steps.read(misses, corpus)
                         reused, to_analyse = reuse_analysis(reports, cache) if not full else ([], reports)
@@ -1109,7 +1115,10 @@ def run_pipeline(
             fingerprint = build_fingerprint(
                 current, errors, model_key, f"{cache.code_version}+{source_digest()}+{codebook_digest}"
             )
-            if not full and read_build_marker(out) == fingerprint:
+            unchanged = not full and read_build_marker(out) == fingerprint
+            if unchanged_only and not unchanged:
+                return None
+            if unchanged:
                 # nothing changed since the last complete build: its tables stand; only the run is recorded
                 log.info("no report changed since the last run; tables kept, run recorded")
                 written = record_unchanged_run(run, out)
