@@ -10,9 +10,7 @@ network: the figures are PNGs inside the HTML.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import logging
 from dataclasses import dataclass
@@ -229,12 +227,18 @@ def _themes(out_dir: Path) -> tuple[list, dict[int, set[str]]]:
 
 
 def _png(fig) -> str:
-    import matplotlib.pyplot as plt
+    from reportminer.summaries import _png as png
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return png(fig, dpi=130)
+
+
+def figure_html(alt: str, png: str) -> str:
+    """A map as an HTML figure, with the boundaries' source note and licence in its caption."""
+    e = html.escape
+    return (
+        f'<figure class="map"><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}. '
+        f'{e(SOURCE_NOTE)}, dl-de/by-2-0, <a href="https://www.bkg.bund.de">www.bkg.bund.de</a></figcaption></figure>'
+    )
 
 
 def map_html(out_dir: Path) -> str:
@@ -243,7 +247,6 @@ def map_html(out_dir: Path) -> str:
     if not out_dir.is_dir():
         raise OutputError(f"output folder {out_dir} not found; run `reportminer run --out {out_dir}` first")
     figures = map_figures(out_dir)
-    e = html.escape
     parts = [
         "<!DOCTYPE html>", '<html lang="de"><head><meta charset="utf-8"><title>Where the reports are</title>',
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
@@ -251,11 +254,6 @@ def map_html(out_dir: Path) -> str:
     ]  # fmt: skip
     if not figures:
         parts.append("<p>No report names a place that could be placed on the map.</p>")
-    for alt, png in figures:
-        parts.append(
-            f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}. '
-            f"{e(SOURCE_NOTE)}, dl-de/by-2-0, "
-            '<a href="https://www.bkg.bund.de">www.bkg.bund.de</a></figcaption></figure>'
-        )
+    parts.extend(figure_html(alt, png) for alt, png in figures)
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -358,9 +358,9 @@ def _markdown(summaries: list[ThemeSummary], overview: dict | None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _png(fig) -> str:
+def _png(fig, dpi: int = 90) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -482,13 +482,10 @@ def _html(
         parts.append(
             f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}</figcaption></figure>'
         )
-    for alt, png in maps or []:
-        from reportminer.maps import SOURCE_NOTE
+    if maps:
+        from reportminer.maps import figure_html
 
-        parts.append(
-            f'<figure class="map"><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}. '
-            f'{e(SOURCE_NOTE)}, dl-de/by-2-0, <a href="https://www.bkg.bund.de">www.bkg.bund.de</a></figcaption></figure>'
-        )
+        parts.extend(figure_html(alt, png) for alt, png in maps)
     for s in summaries:
         parts.append(
             f'<section id="theme-{s.theme_id}"><h2>{e(s.label)} <small>(theme {s.theme_id}, {e(s.key)})</small></h2>'
