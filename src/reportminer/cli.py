@@ -152,11 +152,9 @@ def run(
                         "server (set PREFECT_API_URL to track such runs on a Prefect server)",
                         highlight=False, soft_wrap=True,
                     )  # fmt: skip
-            if summary is not None:
-                pass
-            elif engine == "local":
+            if summary is None and engine == "local":
                 summary = local()
-            else:
+            elif summary is None:
                 summary = _run_prefect(
                     corpus,
                     out,
