@@ -548,3 +548,21 @@ def test_a_day_and_month_in_digits_after_am_at_the_start_of_a_sentence() -> None
     assert pairs("Am 3.5. organisieren wir ein Planungstreffen.", ref) == [("3.5.", "2017-05-03")]
     assert pairs("Am 3.5. trafen wir uns.", ref) == [("3.5.", "2016-05-03")]  # three weeks ahead, past tense
     assert pairs("Der Wert stieg um 3.5 Prozent.", ref) == []
+
+
+def test_month_with_deictic_year_and_vorjahr_count_from_the_report() -> None:
+    # news: "vorigen Jahres" and "Vorjahr" are the year before the report's, even after another year is named
+    text = (
+        "Die Kreisverwaltung legte die Bilanz für 2021 vor. Im Vorjahr kamen 40 Gäste zum Netzwerktreffen. "
+        "Die Arbeitsgruppe wurde im August vorigen Jahres gegründet und tagt wieder im Juli dieses Jahres."
+    )
+    got = pairs(text)
+    assert ("Vorjahr", "2021") in got
+    assert ("August vorigen Jahres", "2021-08") in got
+    assert ("Juli dieses Jahres", "2022-07") in got
+    # narrative text keeps the last year named as the anchor
+    assert ("Vorjahr", "1938") in pairs(
+        "Am 1. September 1939 begann der Krieg. Im Vorjahr war das Sudetenland besetzt worden.",
+        ref=date(2011, 2, 16),
+        mode="narrative",
+    )

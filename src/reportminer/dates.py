@@ -160,7 +160,8 @@ YEAR4 = r"(?:1\d{3}|20\d{2})"
 DAY_RE = r"(?:0?[1-9]|[12]\d|3[01])"
 YREL_RE = (
     r"(?:desselben\s+Jahres|des\s+(?:selben|gleichen|folgenden|nächsten|darauffolgenden|vorigen|"
-    r"vorangegangenen|vergangenen|letzten)\s+Jahres|des\s+Jahres(?!\s+\d))"
+    r"vorangegangenen|vergangenen|letzten|laufenden)\s+Jahres|des\s+Jahres(?!\s+\d)"
+    r"|(?:vorigen|vergangenen|letzten|nächsten|kommenden|laufenden|dieses)\s+Jahres)"
 )
 POD_CODE = {
     "morgen": "MO",
@@ -505,10 +506,13 @@ def _year_of(m: re.Match[str], ctx: _Ctx, month: int, day: int | None, g: str = 
         return int(ys)
     yrel = m.groupdict().get("yrel")
     if yrel:
-        base = ctx.anchor[0] if ctx.anchor else ctx.base_year()
+        if ctx.mode == "news" and ctx.ref is not None and re.match(r"(?:des\s+)?(?:nächst|kommend|letzt|vergangen|vorig|dies|laufend)", yrel):
+            base: int | None = ctx.ref.year  # deictic in news: "August vorigen Jahres" is the report's year - 1
+        else:
+            base = ctx.anchor[0] if ctx.anchor else ctx.base_year()
         if base is None:
             return None
-        if re.search(r"folgenden|nächsten|darauffolgenden|neuen", yrel):
+        if re.search(r"folgenden|nächsten|kommenden|darauffolgenden|neuen", yrel):
             return base + 1
         if re.search(r"vorigen|vorangegangenen|vergangenen|letzten", yrel):
             return base - 1
@@ -719,7 +723,9 @@ def _r_kw(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
 
 def _r_rel_year(m: re.Match[str], ctx: _Ctx) -> list[tuple[int, int, str, str]]:
     w = m.group(0).lower()
-    deictic = re.search(r"nächst|kommend|letzt|vergangen|vorig|dies|laufend", w) is not None
+    # "Vorjahr" in news is the year before the report's (KRAUTS, HeidelTime's news mode), not before the
+    # last year named; narrative text keeps the anchor
+    deictic = re.search(r"nächst|kommend|letzt|vergangen|vorig|dies|laufend|vorjahr", w) is not None
     if ctx.mode == "news" and ctx.ref is not None and deictic:
         base = ctx.ref.year
     else:
