@@ -506,8 +506,13 @@ def _year_of(m: re.Match[str], ctx: _Ctx, month: int, day: int | None, g: str = 
         return int(ys)
     yrel = m.groupdict().get("yrel")
     if yrel:
-        if ctx.mode == "news" and ctx.ref is not None and re.match(r"(?:des\s+)?(?:nächst|kommend|letzt|vergangen|vorig|dies|laufend)", yrel):
-            base: int | None = ctx.ref.year  # deictic in news: "August vorigen Jahres" is the report's year - 1
+        if (
+            ctx.mode == "news"
+            and ctx.ref is not None
+            and re.match(r"(?:des\s+)?(?:nächst|kommend|letzt|vergangen|vorig|dies|laufend)", yrel)
+        ):
+            # deictic in news: "August vorigen Jahres" is the report's year - 1
+            base: int | None = ctx.ref.year
         else:
             base = ctx.anchor[0] if ctx.anchor else ctx.base_year()
         if base is None:

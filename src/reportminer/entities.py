@@ -452,6 +452,7 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
             name = row["text"] if label == "PER" else (row.get("value") or row["text"])
             keys[i] = (label, name_key(label, name))
 
+    _retype_introduced_terms(rows, keys)
     _resolve_abbreviations(rows, keys)
     _merge_near_duplicates(keys)
     known = {(label, k) for (label, k) in keys.values() if label in ("PER", "LOC")}
@@ -465,17 +466,23 @@ def merge_entities(rows: list[dict]) -> tuple[list[dict], dict[int, str]]:
     # is not one person), keyed by the report
     full_by_doc: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     first_by_doc: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    first_words: set[str] = set()  # words that start a full name somewhere in the corpus, never end one
+    last_words: set[str] = set()
     for i, (label, k) in keys.items():
         if label == "PER" and " " in k:
             full_by_doc[rows[i]["doc_id"]][k.rsplit(" ", 1)[1]].add(k)
             first_by_doc[rows[i]["doc_id"]][k.split(" ", 1)[0]].add(k)
+            first_words.add(k.split(" ", 1)[0])
+            last_words.add(k.rsplit(" ", 1)[1])
+    first_words -= last_words
     for i, (label, k) in list(keys.items()):
         if label == "PER" and " " not in k:
             doc_id = rows[i]["doc_id"]
             candidates = full_by_doc[doc_id].get(k, set())
             if len(candidates) == 1:
                 keys[i] = (label, next(iter(candidates)))
-            elif is_first_name(rows[i]["text"]):
+            elif is_first_name(rows[i]["text"]) or k in first_words:
+                # a first name the word list lacks ("Mika", "Nele") shows itself by starting a full name
                 firsts = first_by_doc[doc_id].get(k, set())
                 keys[i] = (label, next(iter(firsts)) if len(firsts) == 1 else f"{k} @{doc_id}")
 
@@ -621,9 +628,85 @@ def _merge_near_duplicates(keys: dict[int, tuple[str, str]]) -> None:
             pool[core] = key
         else:
             canonical[(label, key)] = (label, target)
+    for label, pool in reps.items():
+        if label != "ORG":  # "berlin.de" is no "Berliner"
+            continue
+        for core, key in list(pool.items()):
+            target = _short_form_of(core, pool)
+            if target is not None and target != key:
+                canonical[(label, key)] = (label, target)
     for i, lk in list(keys.items()):
         if lk in canonical:
             keys[i] = canonical[lk]
+
+
+#: a web address named as the organisation: "abgeordnetenwatch.de" = "Abgeordnetenwatch"
+_DOMAIN = re.compile(r"^(?P<bare>[\w-]{5,})\.[a-z]{1,4}$")  # on keys: ".de" is stemmed to ".d"
+
+
+def _short_form_of(core: str, pool: dict[str, str]) -> str | None:
+    """The key of the same organisation under another name in ``pool`` (core -> key), or None: its web
+    address without the domain ("abgeordnetenwatch.de" -> "abgeordnetenwatch"), or the long form of
+    leading initials ("ok labs" -> "open knowledge labs", "tu berlin" -> "technische universität
+    berlin"), when the rest of the name is the same."""
+    m = _DOMAIN.match(core)
+    if m and m["bare"] in pool:
+        return pool[m["bare"]]
+    words = core.split()
+    if len(words) < 2 or not 2 <= len(words[0]) <= 4 or not words[0].isalpha():
+        return None
+    short, tail = words[0], words[1:]
+    hits = [
+        key
+        for other, key in pool.items()
+        if other.endswith(" " + " ".join(tail))
+        and len(other.split()) == len(short) + len(tail)
+        and "".join(w[0] for w in other.split()[: len(short)]) == short
+    ]
+    return hits[0] if len(hits) == 1 else None
+
+
+#: head words of English organisation names: "Open Knowledge Foundation (OKF)" is no term
+_ORG_HEADS = frozenset(
+    "lab labs foundation fund group council institute network society association club clubs agency "
+    "commission union party office company corporation center centre school university college academy "
+    "alliance initiative project team hub works studio media news times bank trust forum committee board "
+    "services systems partners watch movement federation organization organisation".split()
+)
+
+
+def is_english_term(name: str) -> bool:
+    """An English common-noun phrase: "Large Language Models", "Open Educational Resources". Every word
+    plain letters and in the English word list, the head (last word) a common word the list never writes
+    as a name and no organisation's head word, and no German first name among them."""
+    words = name.split()
+    if len(words) < 2 or not all(w.isascii() and w.isalpha() for w in words):
+        return False
+    only_common, also_name = _english_words()
+    head = words[-1].casefold()
+    if head not in only_common or head in _ORG_HEADS or any(is_first_name(w) for w in words):
+        return False
+    return all(w.casefold() in only_common or w.casefold() in also_name for w in words)
+
+
+def _retype_introduced_terms(rows: list[dict], keys: dict[int, tuple[str, str]]) -> None:
+    """An abbreviation that a report introduces for an English common-noun phrase ("Large Language Models
+    (LLM)", "Open Educational Resources (OER)") names a kind of thing, not an organisation or a place: the
+    phrase and every use of the abbreviation in the corpus are one MISC entity."""
+    terms = {
+        rows[i]["abbreviation"]: _fold(rows[i]["text"])
+        for i in keys
+        if rows[i].get("abbreviation")
+        and rows[i]["label"] in ("ORG", "LOC")
+        and is_english_term(rows[i]["text"])
+    }
+    if not terms:
+        return
+    long_forms = set(terms.values())
+    for i in list(keys):
+        text = rows[i]["text"]
+        if text in terms or _fold(text) in long_forms:
+            keys[i] = ("MISC", name_key("MISC", terms.get(text, _fold(text))))
 
 
 def _resolve_abbreviations(rows: list[dict], keys: dict[int, tuple[str, str]]) -> None:
@@ -809,14 +892,27 @@ _VENUE = re.compile(r"(?i)^[\wäöüß-]*(saal|säle|halle|foyer|aula)$")
 #: buildings: a "person" whose name ends in one is the building ("August Horch Museum", "Lutherhaus")
 _BUILDING = re.compile(r"(?i)^[\wäöüß-]*(museum|haus|zentrum|kirche|schloss|bibliothek|theater|rathaus)$")
 _HOUSE_NUMBER = re.compile(r"^\d{1,4}[a-z]?$")
-#: platforms and apps named as things (MISC in GermEval): "auf Instagram", "mit Padlet"
+#: platforms, apps and file formats named as things (MISC in GermEval): "auf Instagram", "mit Padlet", "als CSV"
 PLATFORMS = frozenset(
     {
         "instagram", "facebook", "twitter", "youtube", "whatsapp", "tiktok", "telegram", "mastodon", "signal",
         "padlet", "zoom", "slack", "discord", "linkedin", "xing", "maps", "google maps", "openstreetmap",
         "github", "gitlab", "jitsi", "moodle", "miro", "mentimeter", "etherpad", "wordpress", "android", "ios",
+        "paypal", "amazon", "ebay", "netflix", "spotify", "chatgpt", "airbnb", "uber", "bluesky", "reddit",
+        "snapchat", "pinterest", "flickr", "vimeo", "dropbox", "webex", "skype",
+        # file formats are things too: "als CSV", "im PDF"
+        "csv", "pdf", "json", "xml", "geojson", "xlsx", "html", "rdf",
     }
 )  # fmt: skip
+#: events named as such are MISC (GermEval), never a person: "Hackday Moers", "Barcamp", "Open Data Day"
+_EVENT = re.compile(
+    r"(?i)^[\wäöüß-]*(hackday|hackathon|barcamp|meetup|hackdays|hackathons|konferenz|kongress)$"
+)
+#: an organisation's name ending in one of these is its event ("Kongress" alone is a parliament:
+#: "US-Kongress"; "…konferenz" is often a body: "Kultusministerkonferenz")
+_EVENT_ORG = re.compile(r"(?i)^[\wäöüß-]*(hackday|hackathon|barcamp|meetup|congress|summit|festival)$")
+#: a plural acronym is a kind of thing, not a person: "LLMs", "NGOs"
+_PLURAL_ACRONYM = re.compile(r"^[A-Z]{2,}s$")
 
 
 #: offices named as such are organisations: "Servicestelle Interkommunale Zusammenarbeit", "Fachstelle …"
@@ -861,6 +957,10 @@ def _types_from_words(doc: Doc) -> Doc:
             label = "LOC"
         elif label == "PER" and _BUILDING.match(words[-1]):  # "Horch Museum" is no person
             label = "LOC"
+        elif label == "PER" and any(_EVENT.match(w) for w in words):  # "Hackday Niederrhein"
+            label = "MISC"
+        elif label == "ORG" and _EVENT_ORG.match(words[-1]):  # "Chaos Communication Congress"
+            label = "MISC"
         elif label in ("PER", "ORG", "LOC") and ent.text.casefold() in PLATFORMS:
             label = "MISC"
         elif label in ("MISC", "LOC") and _OFFICE.match(words[0]) and words[0].casefold() not in _NOT_OFFICE:
@@ -942,11 +1042,13 @@ def _starts_sentence(doc: Doc, i: int) -> bool:
 def _full_names(doc: Doc) -> Doc:
     """First name + surname made a person where the model cut it: a name that ends with one
     ("des Sächsischen Städte- und Gemeindetages Peter Schulenkorf": ORG + PER), and a first name tagged
-    alone before a surname ("Martin" in "Martin Ziegenhagen führte ...")."""
+    alone before a surname ("Martin" in "Martin Ziegenhagen führte ..."; also a first name the word list
+    lacks: "Aiko" in "meint Aiko Kempen im Rahmen", when the next word is not a common noun and no
+    capitalised word follows it)."""
     orths = doc.to_array(ORTH)
     is_first = _in_sorted(_first_names(), orths)
     hits = np.flatnonzero(is_first).tolist()
-    if not hits:
+    if not hits and not any(e.label_ == "PER" and len(e) == 1 for e in doc.ents):
         return doc
     is_common = _in_sorted(_common_nouns(), orths)
 
@@ -975,10 +1077,20 @@ def _full_names(doc: Doc) -> Doc:
         elif (
             ent.label_ == "PER"
             and len(ent) == 1
-            and is_first[ent.start]
             and ent.end < len(doc)
             and ent.end not in taken
             and surname_like(ent.end)
+            and (
+                is_first[ent.start]
+                or (  # not a genitive ("Kádárs Werke"), a street or an English noun ("Art Gallery")
+                    ent.text.isalpha()
+                    and not ent.text.endswith("s")
+                    and not is_common[ent.start]
+                    and not _STREET.match(doc[ent.end].text)
+                    and doc[ent.end].lower_ not in _english_words()[0]
+                    and not (ent.end + 1 < len(doc) and doc[ent.end + 1].is_title)
+                )
+            )
         ):
             out.append(Span(doc, ent.start, ent.end + 1, label="PER"))
             changed = True
@@ -1037,10 +1149,37 @@ def _drop_common_nouns(doc: Doc) -> Doc:
     if not ents:
         return doc
     is_common = _in_sorted(_common_nouns(), doc.to_array(ORTH))
-    drop = {e for e in ents if is_common[e.start : e.end].all()}
+    drop = {e for e in ents if is_common[e.start : e.end].all() or _english_thing(e)}
     if drop:
         doc.ents = [e for e in doc.ents if e not in drop]
     return doc
+
+
+def _english_thing(ent: Span) -> bool:
+    """A "person" that is an English phrase or a plural acronym: "Large Language Models", "Use Cases",
+    "Democracy", "LLMs". The head (last word) must be an English common word that the word list never
+    writes as a name (so "Trump", "Baker", "Smith" stay possible surnames), every word plain ASCII letters,
+    and no word a German first name (data/ENGLISH_WORDS_SOURCES.txt, scripts/build_english_words.py)."""
+    words = [t.text for t in ent]
+    if len(words) == 1 and _PLURAL_ACRONYM.match(words[0]):
+        return True  # no place either
+    if ent.label_ != "PER" or not all(w.isascii() and w.isalpha() for w in words):
+        return False
+    only_common, _ = _english_words()
+    if words[-1].casefold() not in only_common:
+        return False
+    return not _in_sorted(_first_names(), ent.doc.to_array(ORTH)[ent.start : ent.end]).any()
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> tuple[frozenset[str], frozenset[str]]:
+    """English words that are never a name, and those that can be (data/common_words_en.txt.gz)."""
+    raw = resources.files("reportminer").joinpath("data/common_words_en.txt.gz").read_bytes()
+    only, also_name = set(), set()
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        word, _, mark = line.partition(" ")
+        (also_name if mark == "N" else only).add(word)
+    return frozenset(only), frozenset(also_name)
 
 
 def _widen(doc: Doc, span: Span) -> Span:

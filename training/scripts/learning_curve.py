@@ -105,7 +105,16 @@ def main() -> None:
         step(
             f"evaluate {split}",
             out,
-            [py, "-m", "spacy", "evaluate", str(model), f"corpus/germeval_{split}.spacy", "--output", str(out)],
+            [
+                py,
+                "-m",
+                "spacy",
+                "evaluate",
+                str(model),
+                f"corpus/germeval_{split}.spacy",
+                "--output",
+                str(out),
+            ],
             env,
         )
         scores[split] = round(json.loads(out.read_text())["ents_f"], 4)
