@@ -7,6 +7,7 @@ becomes an :class:`ErrorRecord`, never a crashed run.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import logging
@@ -343,6 +344,8 @@ def build_tables(
             word_lists.append(words)
             term_lists.append([t for _, ts in kept for t in ts])
             term_docs.append(doc_id)
+    # pass 2 needs each unit's key and words again (boilerplate spans, paragraph themes): kept, not redone
+    unit_info = {doc_id: [(k, words) for k, words, _ in units] for doc_id, units in unit_features}
     del unit_features
     entities, assignment = merge_entities(merge_rows)
     link_places(entities, merge_rows, assignment)
@@ -369,7 +372,7 @@ def build_tables(
     # full disk they would keep it full)
     folder = SpoolFolder(spool_dir)
     try:
-        spools = _spool_rows(reports, folder, run, entity_of, names, small, fitted)
+        spools = _spool_rows(reports, folder, run, entity_of, names, small, fitted, unit_info)
     except BaseException:
         folder.cleanup()
         raise
@@ -399,10 +402,12 @@ def build_tables(
 def _spool_rows(
     reports: Iterable[AnalysedReport], folder: SpoolFolder, run: RunInfo, entity_of: Sequence[str],
     names: dict[str, str], small: dict[str, pd.DataFrame], fitted: FittedThemes,
+    unit_info: dict[str, list[tuple[str | None, list[str]]]] | None = None,
 ) -> dict[str, Spool]:  # fmt: skip
     """The build's second pass: the documents, mentions, meetings and paragraph-theme rows of
     :data:`BUILD_BATCH` reports at a time, appended to spools in ``folder``. ``entity_of[k]`` is the entity
-    of the k-th name mention of the corpus (in report and mention order, as the first pass counted them)."""
+    of the k-th name mention of the corpus (in report and mention order, as the first pass counted them);
+    ``unit_info`` the first pass's key and theme words of each unit, by report."""
     spools = {name: Spool(name, folder) for name in ("documents", "mentions", "segment_themes", "meetings")}
     k = 0
     for batch in _batched(reports, BUILD_BATCH):
@@ -410,7 +415,10 @@ def _spool_rows(
         for b in batch:
             r = b.report
             report_date = _iso(r.report_date)
-            in_boilerplate = fitted.boilerplate_spans(b)
+            in_boilerplate = fitted.boilerplate_spans(
+                b, None if unit_info is None else unit_info.get(r.doc_id)
+            )
+            starts = [s for s, _ in in_boilerplate]
             documents.append(
                 {
                     "doc_id": r.doc_id, "path": r.path, "sha256": r.sha256, "format": r.format, "title": r.title,
@@ -433,7 +441,7 @@ def _spool_rows(
                         "text": m.text, "start_char": m.start_char, "end_char": m.end_char,
                         "value": value if entity else m.value, "entity_id": entity, "role": m.role,
                         "sentence": m.sentence, "source": m.source,
-                        "in_boilerplate": any(s <= m.start_char < e for s, e in in_boilerplate),
+                        "in_boilerplate": _inside(m.start_char, starts, in_boilerplate),
                     }
                 )  # fmt: skip
         docs_df = TABLES["documents"].conform(pd.DataFrame(documents))
@@ -445,12 +453,18 @@ def _spool_rows(
         )
         spools["documents"].append(docs_df)
         spools["mentions"].append(mentions_df)
-        spools["segment_themes"].append(fitted.segment_rows(batch))
+        spools["segment_themes"].append(fitted.segment_rows(batch, unit_info))
     if k != len(entity_of):  # the reports changed between the passes: the rows would not match
         raise ReportminerError(f"the build's passes saw {len(entity_of)} and {k} name mentions; run again")
     for spool in spools.values():
         spool.close()
     return spools
+
+
+def _inside(pos: int, starts: list[int], spans: list[tuple[int, int]]) -> bool:
+    """Whether ``pos`` lies in one of ``spans`` (sorted, not overlapping; ``starts`` their starts)."""
+    i = bisect.bisect_right(starts, pos) - 1
+    return i >= 0 and pos < spans[i][1]
 
 
 def _in_path_order(analysed: Iterable[AnalysedReport]) -> Sequence[AnalysedReport] | CachedReports:
@@ -564,34 +578,61 @@ class FittedThemes:
     codebook: list[dict] = field(default_factory=list)
     boilerplate: Boilerplate = field(default_factory=Boilerplate)
 
-    def boilerplate_spans(self, analysed: AnalysedReport) -> list[tuple[int, int]]:
-        """Character spans of the report's units that are corpus boilerplate."""
+    def boilerplate_spans(
+        self, analysed: AnalysedReport, info: list[tuple[str | None, list[str]]] | None = None
+    ) -> list[tuple[int, int]]:
+        """Character spans of the report's units that are corpus boilerplate (in text order). ``info``: the
+        key and words of each unit (as the build's first pass computed them), to save hashing again."""
         if not len(self.boilerplate):
             return []
+        if info is not None:
+            found = self.boilerplate
+            return [
+                (u.start, u.end)
+                for u, (k, _) in zip(analysed.units, info, strict=True)
+                if k is not None and k in found
+            ]
         text = analysed.report.text
         return [
             (u.start, u.end) for u in analysed.units if self.boilerplate.is_boilerplate(text[u.start : u.end])
         ]
 
-    def segment_rows(self, analysed: Sequence[AnalysedReport]) -> list[dict]:
+    def segment_rows(
+        self,
+        analysed: Sequence[AnalysedReport],
+        unit_info: dict[str, list[tuple[str | None, list[str]]]] | None = None,
+    ) -> list[dict]:
         """``segment_themes`` rows of these reports: every paragraph's theme weights, in one transform.
 
         Paragraphs are the blank-line-separated blocks of the report text; their words come from the
-        report's sentence units (boilerplate left out), so nothing is tokenised again here."""
+        report's sentence units (boilerplate left out), so nothing is tokenised again here; ``unit_info``
+        (the build's first pass: each unit's key and words, by report) saves finding them again."""
         if self.model is None:
             return []
         rows: list[dict] = []
         features: list[list[str]] = []
         keys: list[tuple[str, int, int, int]] = []
+        found = self.boilerplate
         for a in analysed:
             if not a.units:
                 continue
             text = a.report.text
             spans = paragraph_spans(text)
+            info = None if unit_info is None else unit_info.get(a.report.doc_id)
+            of_unit = {id(u): i for i, u in enumerate(a.units)} if info is not None else {}
             for n, ((start, end), units) in enumerate(
                 zip(spans, units_by_paragraph(a.units, spans), strict=True), 1
             ):
-                words, _ = theme_words(text, units, boilerplate=self.boilerplate)
+                if info is not None:
+                    words = [
+                        w
+                        for u in units
+                        for k, ws in (info[of_unit[id(u)]],)
+                        if k is None or k not in found
+                        for w in ws
+                    ]
+                else:
+                    words, _ = theme_words(text, units, boilerplate=found)
                 if words:
                     features.append(words)
                     keys.append((a.report.doc_id, n, start, end))

@@ -370,8 +370,8 @@ def unit_words(piece: str, terms: Sequence[str]) -> list[str]:
     lowercased, less stopwords and web addresses, names included (a football club or a party says much about
     a report's subject), plus the adjective + noun phrases among the unit's ``terms``."""
     stop = stopwords()
+    # letters and hyphens only, so no web address can be among them (those are left out by _WORD itself)
     words = [sys.intern(w) for m in _WORD.finditer(piece) if (w := m.group().lower()) not in stop]
-    words = [w for w in words if not _URL_RE.search(w)]
     words.extend(t for t in terms if " " in t)
     return words
 
