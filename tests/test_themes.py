@@ -552,3 +552,15 @@ def test_boilerplate_table_and_mentions_in_pipeline(tmp_path):
     assert len(flagged) and flagged["sentence"].str.contains("Volltext|Anja Krüger").all()
     entities = store.read_table(tmp_path / "out", "entities").set_index("name")
     assert entities.loc["Anja Krüger", "n_docs"] == 0 and entities.loc["Anja Krüger", "n_mentions"] == 6
+
+
+def test_consensus_runs_in_threads_give_the_same_themes(term_lists, monkeypatch):
+    import reportminer.themes as themes
+
+    params = dict(n_themes="auto", max_themes=5, min_df=1, random_state=7)
+    monkeypatch.setattr(themes, "_fit_threads", lambda: 1)
+    one = ThemeModel(**params).fit(term_lists)
+    monkeypatch.setattr(themes, "_fit_threads", lambda: 3)
+    three = ThemeModel(**params).fit(term_lists)
+    np.testing.assert_array_equal(one.components_, three.components_)
+    assert [t.label for t in one.themes_] == [t.label for t in three.themes_]

@@ -25,11 +25,13 @@ from __future__ import annotations
 import bisect
 import logging
 import math
+import os
 import re
 import sys
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -743,6 +745,15 @@ def _top_indices(components: np.ndarray, n: int) -> list[list[int]]:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _fit_threads() -> int:
+    """Threads for the consensus runs: one a usable core, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
 class ThemeModel(TransformerMixin, BaseEstimator):
     """TF-IDF + NMF themes over token lists (``list[list[str]]``, e.g. from :func:`theme_words`).
 
@@ -908,14 +919,20 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         if n < 3 or not grid:
             return []
         together = np.zeros((n, n), dtype=np.float32)
-        runs = 0
-        for k in grid:
-            for start in range(2):
-                nmf = self._make_nmf(k, self.random_state + start, "nndsvda" if start == 0 else "random")
-                labels = nmf.fit_transform(X).argmax(axis=1)
+        runs = [(k, start) for k in grid for start in range(2)]
+
+        def labels_of(run: tuple[int, int]) -> np.ndarray:
+            k, start = run
+            nmf = self._make_nmf(k, self.random_state + start, "nndsvda" if start == 0 else "random")
+            return nmf.fit_transform(X).argmax(axis=1)
+
+        # the runs are independent and their NMF solvers release the GIL (scikit-learn's coordinate descent,
+        # SciPy's sparse products), so they share the cores in threads; the sum of 0/1 counts is exact in
+        # any order, so the result does not depend on the number of threads
+        with ThreadPoolExecutor(max_workers=_fit_threads(), thread_name_prefix="reportminer-nmf") as pool:
+            for labels in pool.map(labels_of, sorted(runs, key=lambda r: -r[0])):
                 together += labels[:, None] == labels[None, :]
-                runs += 1
-        distance = 1.0 - together / runs
+        distance = 1.0 - together / len(runs)
         np.fill_diagonal(distance, 0.0)
         tree = linkage(squareform(distance, checks=False), method="average")
         groups = fcluster(tree, t=1.0 - float(self.consensus), criterion="distance")
