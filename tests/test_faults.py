@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
+import psutil
 import pyarrow.parquet as pq
 import pytest
 
@@ -67,8 +68,12 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(small_corpus, tmp_
     for _ in range(3):
         proc = _run(small_corpus, out, "--engine", "local")
         time.sleep(rng.uniform(1.0, 12.0))
+        children = psutil.Process(proc.pid).children(recursive=True)  # its worker processes
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
+        # the workers of a killed run end too (each would hold a loaded model forever)
+        gone, alive = psutil.wait_procs(children, timeout=15)
+        assert not alive, f"worker processes outlived the killed run: {alive}"
         # whatever was written is whole: every Parquet file that exists can be read
         for path in (out / "parquet").glob("*.parquet") if (out / "parquet").exists() else []:
             pd.read_parquet(path)
@@ -81,6 +86,29 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(small_corpus, tmp_
     assert not list(out.rglob(".build-*")), "so are the spooled tables of killed builds"
     runs = pd.read_parquet(out / "parquet" / "runs.parquet")
     assert runs["run_id"].is_unique
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [2.0, 6.0])  # while the workers start, and once they have the model
+def test_worker_processes_end_with_a_killed_run(tmp_path, after):
+    proc = _run(CORPUS, tmp_path / "out", "--engine", "local", "--full", "--workers", "2")
+    deadline = time.monotonic() + 30
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and len(workers) < 2:  # the two spawned workers
+        workers = [
+            c
+            for c in psutil.Process(proc.pid).children(recursive=True)
+            if "spawn_main" in " ".join(c.cmdline())
+        ]
+        time.sleep(0.1)
+    assert len(workers) == 2
+    time.sleep(after)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    _, alive = psutil.wait_procs(workers, timeout=20)
+    for p in alive:
+        p.kill()
+    assert not alive, "a killed run's workers must not keep a loaded model for ever"
 
 
 @pytest.mark.slow

@@ -874,12 +874,13 @@ class WorkerPool:
 
     def __init__(self, workers: int, model: str | None) -> None:
         import multiprocessing
+        import os
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers, self.model, self.broken = workers, model, False
         self._pool = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_load_in_worker,
-            initargs=(model,),
+            initargs=(model, os.getpid()),
         )  # fmt: skip
         for _ in range(workers):  # start every worker now (the executor would start them one by one)
             self._pool.submit(_noop)
@@ -901,11 +902,15 @@ class WorkerPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _load_in_worker(model: str | None) -> None:
+def _load_in_worker(model: str | None, parent: int | None = None) -> None:
     import os
+    import threading
 
     from reportminer.nlp import load_pipeline
 
+    # the parent's pid comes from the parent: one killed while this process was still starting is noticed too
+    parent = os.getppid() if parent is None else parent
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # one thread a process: the parallelism is the processes'
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -914,6 +919,17 @@ def _load_in_worker(model: str | None) -> None:
 
 def _noop() -> None:
     return None
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """End this worker process once its parent is gone. A run killed outright (``kill -9``, the OOM killer)
+    cannot shut its pool down, and its workers, each holding a loaded model (about 1 GB), would wait for
+    work forever; an orphan's parent becomes another process (init), which this notices within a second."""
+    import os
+
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
 
 
 _workers: WorkerPool | None = None
