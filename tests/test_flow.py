@@ -106,3 +106,24 @@ def test_cli_task_runner_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(app, ["run", str(CORPUS), "--out", str(tmp_path / "out"), *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()  # refused before any work
+
+
+@pytest.mark.slow
+def test_dask_workers_use_the_runs_prefect_server(tmp_path):
+    """A LocalCluster's workers report their task runs to the run's temporary Prefect server; without
+    PREFECT_API_URL passed down, each worker started a server of its own (two more on a 2-core machine)."""
+    pytest.importorskip("prefect_dask", reason="needs prefect-dask (pip install -e '.[dask]')")
+    corpus = tmp_path / "reports"
+    corpus.mkdir()
+    for path in sorted(CORPUS.glob("0*.txt"))[:4]:
+        shutil.copy(path, corpus)
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("PREFECT_API_URL")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    done = subprocess.run(
+        [sys.executable, "-m", "reportminer", "run", str(corpus), "--out", str(tmp_path / "out"), "--verbose",
+         "--task-runner", "dask", "--workers", "2", "--batch-size", "1"],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert output.count("Starting temporary server") == 1, output[-3000:]

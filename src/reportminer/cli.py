@@ -250,9 +250,13 @@ def _run_prefect(
         if dask is None:
             _prepare_analysis(model, workers, out, full)
     try:
-        server.result()
+        api_url = server.result()
         if dask is not None:
             address, workers = dask
+            if address is None and api_url:
+                # the LocalCluster's worker processes inherit this: without it each would start a temporary
+                # Prefect server of its own for its task runs (two more servers on a 2-core machine)
+                os.environ["PREFECT_API_URL"] = api_url
             flow = flow_module.dask_flow(address, workers)
             return flow(**params, parallel=2 * (workers if address is None else _dask_workers(address)))
         return flow_module.reportminer_flow(**params)
