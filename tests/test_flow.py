@@ -127,3 +127,18 @@ def test_dask_workers_use_the_runs_prefect_server(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert output.count("Starting temporary server") == 1, output[-3000:]
+
+
+def test_environ_helper_restores_the_previous_value(monkeypatch):
+    import os
+
+    from reportminer.cli import _environ
+
+    monkeypatch.delenv("REPORTMINER_TEST_VAR", raising=False)
+    with _environ("REPORTMINER_TEST_VAR", "http://127.0.0.1:1/api"):
+        assert os.environ["REPORTMINER_TEST_VAR"] == "http://127.0.0.1:1/api"
+    assert "REPORTMINER_TEST_VAR" not in os.environ
+    monkeypatch.setenv("REPORTMINER_TEST_VAR", "before")
+    with _environ("REPORTMINER_TEST_VAR", "during"):
+        pass
+    assert os.environ["REPORTMINER_TEST_VAR"] == "before"

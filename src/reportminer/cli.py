@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -253,12 +254,14 @@ def _run_prefect(
         api_url = server.result()
         if dask is not None:
             address, workers = dask
+            flow = flow_module.dask_flow(address, workers)
+            parallel = 2 * (workers if address is None else _dask_workers(address))
             if address is None and api_url:
                 # the LocalCluster's worker processes inherit this: without it each would start a temporary
                 # Prefect server of its own for its task runs (two more servers on a 2-core machine)
-                os.environ["PREFECT_API_URL"] = api_url
-            flow = flow_module.dask_flow(address, workers)
-            return flow(**params, parallel=2 * (workers if address is None else _dask_workers(address)))
+                with _environ("PREFECT_API_URL", api_url):
+                    return flow(**params, parallel=parallel)
+            return flow(**params, parallel=parallel)
         return flow_module.reportminer_flow(**params)
     except ReportminerError:
         raise
@@ -275,6 +278,21 @@ def _run_prefect(
         return local()
     finally:
         flow_module.progress_hook = None
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str):
+    """``os.environ[name]`` is ``value`` inside the block and as before after it (the CLI may run in-process,
+    as in tests, where a temporary server's address must not outlive its run)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _usable_cores() -> int:
