@@ -256,12 +256,11 @@ def _run_prefect(
             address, workers = dask
             flow = flow_module.dask_flow(address, workers)
             parallel = 2 * (workers if address is None else _dask_workers(address))
-            if address is None and api_url:
-                # the LocalCluster's worker processes inherit this: without it each would start a temporary
-                # Prefect server of its own for its task runs (two more servers on a 2-core machine)
-                with _environ("PREFECT_API_URL", api_url):
-                    return flow(**params, parallel=parallel)
-            return flow(**params, parallel=parallel)
+            # the LocalCluster's worker processes inherit the run's server address: without it each would
+            # start a temporary Prefect server of its own for its task runs (two more on a 2-core machine)
+            local_cluster = address is None and api_url
+            with _environ("PREFECT_API_URL", api_url) if local_cluster else contextlib.nullcontext():
+                return flow(**params, parallel=parallel)
         return flow_module.reportminer_flow(**params)
     except ReportminerError:
         raise

@@ -680,12 +680,9 @@ def is_english_term(name: str) -> bool:
     plain letters and in the English word list, the head (last word) a common word the list never writes
     as a name and no organisation's head word, and no German first name among them."""
     words = name.split()
-    if len(words) < 2 or not all(w.isascii() and w.isalpha() for w in words):
+    if len(words) < 2 or not _english_headed(words) or words[-1].casefold() in _ORG_HEADS:
         return False
     only_common, also_name = _english_words()
-    head = words[-1].casefold()
-    if head not in only_common or head in _ORG_HEADS or any(is_first_name(w) for w in words):
-        return False
     return all(w.casefold() in only_common or w.casefold() in also_name for w in words)
 
 
@@ -1163,12 +1160,15 @@ def _english_thing(ent: Span) -> bool:
     words = [t.text for t in ent]
     if len(words) == 1 and _PLURAL_ACRONYM.match(words[0]):
         return True  # no place either
-    if ent.label_ != "PER" or not all(w.isascii() and w.isalpha() for w in words):
+    return ent.label_ == "PER" and _english_headed(words)
+
+
+def _english_headed(words: list[str]) -> bool:
+    """Plain ASCII words headed (last word) by an English common word that is never a name, none of them a
+    German first name: what :func:`_english_thing` and :func:`is_english_term` both ask."""
+    if not all(w.isascii() and w.isalpha() for w in words) or words[-1].casefold() not in _english_words()[0]:
         return False
-    only_common, _ = _english_words()
-    if words[-1].casefold() not in only_common:
-        return False
-    return not _in_sorted(_first_names(), ent.doc.to_array(ORTH)[ent.start : ent.end]).any()
+    return not any(is_first_name(w) for w in words)
 
 
 @lru_cache(maxsize=1)

@@ -45,7 +45,6 @@ from reportminer.themes import (
     naming_terms,
     paragraph_spans,
     theme_drift,
-    theme_words,
     unit_words,
     units_by_paragraph,
 )
@@ -402,7 +401,7 @@ def build_tables(
 def _spool_rows(
     reports: Iterable[AnalysedReport], folder: SpoolFolder, run: RunInfo, entity_of: Sequence[str],
     names: dict[str, str], small: dict[str, pd.DataFrame], fitted: FittedThemes,
-    unit_info: dict[str, list[tuple[str | None, list[str]]]] | None = None,
+    unit_info: dict[str, list[tuple[str | None, list[str]]]],
 ) -> dict[str, Spool]:  # fmt: skip
     """The build's second pass: the documents, mentions, meetings and paragraph-theme rows of
     :data:`BUILD_BATCH` reports at a time, appended to spools in ``folder``. ``entity_of[k]`` is the entity
@@ -415,9 +414,7 @@ def _spool_rows(
         for b in batch:
             r = b.report
             report_date = _iso(r.report_date)
-            in_boilerplate = fitted.boilerplate_spans(
-                b, None if unit_info is None else unit_info.get(r.doc_id)
-            )
+            in_boilerplate = fitted.boilerplate_spans(b, unit_info.get(r.doc_id, []))
             starts = [s for s, _ in in_boilerplate]
             documents.append(
                 {
@@ -579,34 +576,27 @@ class FittedThemes:
     boilerplate: Boilerplate = field(default_factory=Boilerplate)
 
     def boilerplate_spans(
-        self, analysed: AnalysedReport, info: list[tuple[str | None, list[str]]] | None = None
+        self, analysed: AnalysedReport, info: list[tuple[str | None, list[str]]]
     ) -> list[tuple[int, int]]:
         """Character spans of the report's units that are corpus boilerplate (in text order). ``info``: the
-        key and words of each unit (as the build's first pass computed them), to save hashing again."""
-        if not len(self.boilerplate):
+        key and theme words of each unit, as the build's first pass computed them."""
+        found = self.boilerplate
+        if not len(found):
             return []
-        if info is not None:
-            found = self.boilerplate
-            return [
-                (u.start, u.end)
-                for u, (k, _) in zip(analysed.units, info, strict=True)
-                if k is not None and k in found
-            ]
-        text = analysed.report.text
         return [
-            (u.start, u.end) for u in analysed.units if self.boilerplate.is_boilerplate(text[u.start : u.end])
+            (u.start, u.end)
+            for u, (k, _) in zip(analysed.units, info, strict=True)
+            if k is not None and k in found
         ]
 
     def segment_rows(
-        self,
-        analysed: Sequence[AnalysedReport],
-        unit_info: dict[str, list[tuple[str | None, list[str]]]] | None = None,
+        self, analysed: Sequence[AnalysedReport], unit_info: dict[str, list[tuple[str | None, list[str]]]]
     ) -> list[dict]:
         """``segment_themes`` rows of these reports: every paragraph's theme weights, in one transform.
 
-        Paragraphs are the blank-line-separated blocks of the report text; their words come from the
-        report's sentence units (boilerplate left out), so nothing is tokenised again here; ``unit_info``
-        (the build's first pass: each unit's key and words, by report) saves finding them again."""
+        Paragraphs are the blank-line-separated blocks of the report text; their words are those of the
+        report's sentence units outside the boilerplate, as the build's first pass found them (``unit_info``:
+        each unit's key and theme words, by report), so nothing is tokenised again here."""
         if self.model is None:
             return []
         rows: list[dict] = []
@@ -616,23 +606,16 @@ class FittedThemes:
         for a in analysed:
             if not a.units:
                 continue
-            text = a.report.text
-            spans = paragraph_spans(text)
-            info = None if unit_info is None else unit_info.get(a.report.doc_id)
-            of_unit = {id(u): i for i, u in enumerate(a.units)} if info is not None else {}
+            spans = paragraph_spans(a.report.text)
+            info = {id(u): ki for u, ki in zip(a.units, unit_info[a.report.doc_id], strict=True)}
             for n, ((start, end), units) in enumerate(
                 zip(spans, units_by_paragraph(a.units, spans), strict=True), 1
             ):
-                if info is not None:
-                    words = [
-                        w
-                        for u in units
-                        for k, ws in (info[of_unit[id(u)]],)
-                        if k is None or k not in found
-                        for w in ws
-                    ]
-                else:
-                    words, _ = theme_words(text, units, boilerplate=found)
+                words: list[str] = []
+                for u in units:
+                    k, ws = info[id(u)]
+                    if k is None or k not in found:
+                        words.extend(ws)
                 if words:
                     features.append(words)
                     keys.append((a.report.doc_id, n, start, end))

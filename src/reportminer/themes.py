@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import logging
 import math
-import os
 import re
 import sys
 import warnings
@@ -747,11 +746,9 @@ def _top_indices(components: np.ndarray, n: int) -> list[list[int]]:
 
 def _fit_threads() -> int:
     """Threads for the consensus runs: one a usable core, at most 4."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    from reportminer.pipeline import usable_cores  # pipeline imports this module
+
+    return min(4, usable_cores())
 
 
 class ThemeModel(TransformerMixin, BaseEstimator):
