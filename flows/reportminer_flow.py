@@ -78,7 +78,7 @@ def reportminer_flow(
     corpus: str = "corpus",
     out: str = "outputs",
     model: str | None = None,
-    batch_size: int = 32,
+    batch_size: int = pipeline.BATCH_SIZE,
     full: bool = False,
     parallel: int = 1,
     codebook: str | None = None,

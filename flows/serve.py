@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from reportminer_flows.reportminer_flow import reportminer_flow
 
+from reportminer.pipeline import BATCH_SIZE
+
 if TYPE_CHECKING:
     from uuid import UUID
 
@@ -25,7 +27,7 @@ def flow_parameters(
     corpus: str | Path,
     out: str | Path,
     model: str | None = None,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     codebook: str | Path | None = None,
 ) -> dict[str, Any]:
     """The flow's parameters for a schedule; folders (and a codebook file) made absolute, so runs do not

@@ -146,9 +146,20 @@ def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeyp
     started: list[int] = []
     real_pool = pipeline.WorkerPool
 
+    jobs: list[int] = []  # reports per job the workers were given
+
     def counting_pool(workers, model):
         started.append(workers)
-        return real_pool(workers, model)
+        pool = real_pool(workers, model)
+        submit = pool._pool.submit
+
+        def counted(fn, *args):
+            if fn is pipeline.analyse_with_model:
+                jobs.append(len(args[0]))
+            return submit(fn, *args)
+
+        pool._pool.submit = counted
+        return pool
 
     monkeypatch.setattr(pipeline, "WorkerPool", counting_pool)
     two = run_pipeline(corpus, tmp_path / "two", workers=2, batch_size=3)
@@ -165,6 +176,20 @@ def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeyp
         pd.testing.assert_frame_equal(a, b, obj=table)
     again = run_pipeline(corpus, tmp_path / "two", workers=2, batch_size=3)
     assert again.n_analysed == 0 and started == [2]
+    # the default batch holds the whole corpus: the workers get it in jobs of NLP_BATCH reports (5 here, so
+    # that there are several), the same tables again
+    jobs.clear()
+    monkeypatch.setattr(pipeline, "NLP_BATCH", 5)
+    run_pipeline(corpus, tmp_path / "three", workers=2)
+    assert len(jobs) >= 3 and max(jobs) == 5 and sum(jobs) == one.n_analysed
+    for table in ("mentions", "entities", "segment_themes"):
+        a = pd.read_parquet(tmp_path / "one" / "parquet" / f"{table}.parquet").drop(
+            columns="run_id", errors="ignore"
+        )
+        c = pd.read_parquet(tmp_path / "three" / "parquet" / f"{table}.parquet").drop(
+            columns="run_id", errors="ignore"
+        )
+        pd.testing.assert_frame_equal(a, c, obj=table)
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ def test_deployment_carries_cron_and_parameters(tmp_path):
         "corpus": str(CORPUS.resolve()),
         "out": str((tmp_path / "out").resolve()),
         "model": "de_core_news_md",
-        "batch_size": 32,
+        "batch_size": 128,
         "codebook": None,
     }
     assert dep.entrypoint.endswith("reportminer_flow.py:reportminer_flow")
