@@ -193,6 +193,38 @@ def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeyp
 
 
 @pytest.mark.slow
+def test_a_prefetched_batch_is_analysed_once_and_as_without_prefetch(monkeypatch):
+    """The CLI begins the first batch while Prefect's server starts (``WorkerPool.prefetch``): the batch's
+    analysis then takes those jobs' results, the same as analysing it afresh, without a second job."""
+    from reportminer import pipeline
+
+    paths = sorted(p for p in CORPUS.glob("*") if p.suffix in {".txt", ".md", ".html"})
+    reports, _ = pipeline.read_reports(paths, CORPUS)
+    monkeypatch.setattr(pipeline, "NLP_BATCH", 6)  # jobs of 6 reports: three or more
+    pool = pipeline.WorkerPool(2, None)
+    try:
+        fresh, _ = pool.analyse(reports)
+        submitted: list[int] = []
+        submit = pool._pool.submit
+
+        def counted(fn, *args):
+            if fn is pipeline.analyse_with_model:
+                submitted.append(len(args[0]))
+            return submit(fn, *args)
+
+        pool._pool.submit = counted
+        pool.prefetch(reports)
+        n_prefetched = len(submitted)
+        again, _ = pool.analyse(pipeline.read_reports(paths, CORPUS)[0])  # read again: equal, not the same
+        assert n_prefetched >= 3 and len(submitted) == n_prefetched  # no job of its own
+        assert again == fresh
+        other, _ = pool.analyse(reports[:3])  # reports no prefetch began: analysed as usual
+        assert len(submitted) == n_prefetched + 1 and other == fresh[:3]
+    finally:
+        pool.close()
+
+
+@pytest.mark.slow
 def test_an_unchanged_rerun_skips_the_temporary_server_and_a_changed_one_does_not(tmp_path, two_reports):
     env = _env(tmp_path / "prefect")
     out = tmp_path / "out"

@@ -251,7 +251,7 @@ def _run_prefect(
     with ThreadPoolExecutor(1) as pool:
         server = pool.submit(flow_module.start_temporary_server)
         if dask is None:
-            _prepare_analysis(model, workers, out, full)
+            _prepare_analysis(model, workers, out, full, corpus=corpus, batch_size=batch_size)
     try:
         api_url = server.result()
         if dask is not None:
@@ -302,18 +302,28 @@ def _usable_cores() -> int:
     return usable_cores()
 
 
-def _prepare_analysis(model: str | None, workers: int | None, out: Path, full: bool) -> None:
+def _prepare_analysis(
+    model: str | None, workers: int | None, out: Path, full: bool, *, corpus: Path | None = None,
+    batch_size: int = 128,
+) -> None:  # fmt: skip
     """Start what the analysis needs while Prefect's server starts: the worker processes (they load the
-    model), or the model in this process. Only when the run will likely analyse reports (a first run into
-    OUT, or --full): an unchanged re-run should not pay for it. A failure is left for the run to report."""
+    model) and the analysis of the run's first batch of ``corpus`` (:meth:`pipeline.WorkerPool.prefetch`,
+    whose results the flow's first analysis task then takes), or the model in this process. Only when the
+    run will analyse every report (a first run into OUT, or --full): an unchanged re-run should not pay
+    for it, and an incremental run takes most reports from the cache. A failure is left for the run to
+    report."""
     from reportminer import pipeline
     from reportminer.nlp import load_pipeline
 
     if not full and (out / "parquet" / "documents.parquet").exists():
         return
     try:
-        if pipeline.start_workers(workers, pipeline.worker_model(model)) is None:
+        pool = pipeline.start_workers(workers, pipeline.worker_model(model))
+        if pool is None:
             load_pipeline(model)
+        elif corpus is not None:
+            first = pipeline.list_reports(corpus)[:batch_size]
+            pool.prefetch(pipeline.read_reports(first, corpus)[0])
     except Exception:  # noqa: BLE001 - the run starts them again and reports the error with its context
         pass
 

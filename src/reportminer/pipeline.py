@@ -872,6 +872,7 @@ class WorkerPool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers, self.model, self.broken = workers, model, False
+        self._ahead: dict[tuple[Report, ...], object] = {}  # jobs begun by prefetch, by their reports
         self._pool = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_load_in_worker,
             initargs=(model, os.getpid()),
@@ -891,8 +892,9 @@ class WorkerPool:
         if not self.broken:
             try:
                 jobs = [
-                    self._pool.submit(analyse_with_model, reports[i : i + NLP_BATCH], self.model)
-                    for i in range(0, len(reports), NLP_BATCH)
+                    self._ahead.pop(tuple(job), None)
+                    or self._pool.submit(analyse_with_model, job, self.model)
+                    for job in _jobs(reports)
                 ]
                 analysed: list[AnalysedReport] = []
                 errors: list[ErrorRecord] = []
@@ -906,8 +908,26 @@ class WorkerPool:
                 log.warning("a worker process died (%s); analysing the rest in the main process", exc)
         return analyse_with_model(reports, self.model)
 
+    def prefetch(self, reports: list[Report]) -> None:
+        """Begin analysing ``reports`` (the first batch of a run, read before the run has begun): the jobs
+        queue in the workers, and :meth:`analyse` takes their results for a batch whose jobs hold the same
+        reports (equal :class:`Report` objects: same path, content and metadata) instead of analysing them
+        again. The CLI does this while Prefect's temporary server starts, when the workers would otherwise
+        wait for the flow's first batch. Jobs nobody asks for are dropped when the pool closes."""
+        if self.broken:
+            return
+        for job in _jobs(reports):
+            if tuple(job) not in self._ahead:
+                self._ahead[tuple(job)] = self._pool.submit(analyse_with_model, job, self.model)
+
     def close(self) -> None:
+        self._ahead.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _jobs(reports: list[Report]) -> list[list[Report]]:
+    """A batch split into the jobs the worker processes take (:data:`NLP_BATCH` reports each)."""
+    return [reports[i : i + NLP_BATCH] for i in range(0, len(reports), NLP_BATCH)]
 
 
 def _load_in_worker(model: str | None, parent: int | None = None) -> None:
