@@ -46,11 +46,12 @@ def analyse_batch(reports: list[Report], model: str | None) -> tuple[list[Analys
 
 @task(name="build-tables", cache_policy=NO_CACHE)
 def build_tables(
-    analysed, errors, run, *, previous_themes=None, previous_state=None, spool_dir=None, codebook=None
-) -> store.BuiltTables:
+    analysed, errors, run, *, previous_themes=None, previous_state=None, spool_dir=None, codebook=None,
+    first_pass=None,
+) -> store.BuiltTables:  # fmt: skip
     return pipeline.build_tables(
         analysed, errors, run, previous_themes=previous_themes, previous_state=previous_state,
-        spool_dir=spool_dir, codebook=codebook,
+        spool_dir=spool_dir, codebook=codebook, first_pass=first_pass,
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportminer import cache, pipeline
+from reportminer import cache, pipeline, store
 from reportminer.errors import OutputError
 from reportminer.records import Report
 from reportminer.schema import TABLES
@@ -166,6 +166,42 @@ def test_incremental_tables_equal_a_full_run(corpus, tmp_path):
     # --full ignores the cache even where it has every report
     _, steps = _run(corpus, out, full=True)
     assert sorted(steps.analysed) == sorted(FILES[1:])
+
+
+def test_the_first_pass_made_during_the_analysis_builds_what_the_cache_builds(corpus, tmp_path):
+    """A run that analyses every report makes the build's first pass from each batch as it comes back
+    (``pipeline.FirstPass``); a run with reports from the cache makes it in the build, from the cache. The
+    tables are the same either way."""
+
+    class RecordingSteps(CountingSteps):
+        """Also records how many reports the first pass handed to the build held (None: no first pass)."""
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            self.passes: list[int | None] = []
+            build = self.build
+
+            def recording_build(analysed, errors, run, **kwargs):
+                first = kwargs.get("first_pass")
+                self.passes.append(None if first is None else first.n_documents)
+                return build(analysed, errors, run, **kwargs)
+
+            self.build = recording_build
+
+    def run(**kwargs) -> RecordingSteps:
+        steps = RecordingSteps()
+        pipeline.run_pipeline(corpus, out, batch_size=2, steps=steps, **kwargs)
+        return steps
+
+    out = tmp_path / "out"
+    assert run().passes == [3]  # made during the analysis, over all three reports
+    during = _tables(out)
+    store.remove_build_marker(out)  # the same reports again, all from the cache: the build makes its own
+    steps = run()
+    assert steps.analysed == [] and steps.passes == [None]
+    for name, df in _tables(out).items():
+        pd.testing.assert_frame_equal(during[name], df, obj=name)
+    assert run(full=True).passes == [3]
 
 
 def test_other_model_or_code_version_analyses_everything_again(corpus, tmp_path, monkeypatch):
