@@ -59,11 +59,8 @@ def run(
         typer.Option(help="spaCy model: package name or path (default: de_core_news_md, else bundled)"),
     ] = None,
     batch_size: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Reports per Prefect task and per write to the cache [default: 128; 32 on Dask]"
-        ),
-    ] = None,
+        int, typer.Option(min=1, help="Reports per Prefect task and per write to the cache")
+    ] = 128,  # pipeline.BATCH_SIZE, not imported here: the CLI starts without spaCy
     engine: Annotated[
         str,
         typer.Option(help="prefect: run as a Prefect flow (tracked in the Prefect UI); local: plain Python"),
