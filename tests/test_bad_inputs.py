@@ -137,6 +137,22 @@ def test_duplicates_are_both_processed_and_noted(bad_run):
     assert any(m.startswith("duplikat_2.txt: same content as duplikat_1.txt") for m in bad_run.warnings)
 
 
+def test_a_quiet_read_ahead_logs_nothing_and_reads_the_same(bad_run):
+    """The CLI reads a run's first batch ahead (quiet=True), and the run reads it again: the warnings and
+    errors are the run's to report, once."""
+    handler = _Warnings()
+    logger = logging.getLogger("reportminer")
+    logger.addHandler(handler)
+    try:
+        reports, errors = pipeline.read_reports(bad_run.paths, bad_run.root, quiet=True)
+        assert handler.messages == []
+        pipeline.read_reports(bad_run.paths[:0], bad_run.root)  # the filter is gone after the quiet read
+    finally:
+        logger.removeHandler(handler)
+    assert {r.path: r for r in reports} == bad_run.reports and len(errors) == bad_run.n_errors
+    assert not logger.filters and not pipeline.log.filters and not ingest.log.filters
+
+
 def test_odd_file_names_are_kept(bad_run):
     assert "zeilen\numbruch im namen.txt" in bad_run.reports
     assert "Protokoll – Größe & Maß (Entwurf) ✓.txt" in bad_run.reports

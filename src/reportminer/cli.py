@@ -323,7 +323,7 @@ def _prepare_analysis(
             load_pipeline(model)
         elif corpus is not None:
             first = pipeline.list_reports(corpus)[:batch_size]
-            pool.prefetch(pipeline.read_reports(first, corpus)[0])
+            pool.prefetch(pipeline.read_reports(first, corpus, quiet=True)[0])
     except Exception:  # noqa: BLE001 - the run starts them again and reports the error with its context
         pass
 

@@ -8,10 +8,12 @@ becomes an :class:`ErrorRecord`, never a crashed run.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import itertools
 import logging
 import secrets
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -69,13 +71,17 @@ def utc_now() -> str:
 
 
 def read_reports(
-    paths: Iterable[Path], root: Path, *, progress: Progress | None = None
+    paths: Iterable[Path], root: Path, *, progress: Progress | None = None, quiet: bool = False
 ) -> tuple[list[Report], list[ErrorRecord]]:
     """Read report files; unreadable ones become error records naming the file and the fix.
 
     A file with the same content as one read before is still read (it is another file), with a warning;
-    the documents table's ``sha256`` column shows such duplicates.
+    the documents table's ``sha256`` column shows such duplicates. ``quiet``: no log lines (a read ahead
+    of the run, which reads the same files again and reports what it finds).
     """
+    if quiet:
+        with _quiet_log():
+            return read_reports(paths, root, progress=progress)
     reports, errors = [], []
     first_with: dict[str, str] = {}
     for path in paths:
@@ -102,6 +108,29 @@ def read_reports(
         if progress:
             progress(1)
     return reports, errors
+
+
+@contextlib.contextmanager
+def _quiet_log():
+    """Log lines of reportminer's modules (reading: ingest, this one) are dropped inside the block, for this
+    thread only."""
+    me = threading.get_ident()
+
+    def other_threads(record: logging.LogRecord) -> bool:
+        return record.thread != me
+
+    loggers = [
+        logging.getLogger(name)
+        for name in list(logging.Logger.manager.loggerDict)
+        if name == "reportminer" or name.startswith("reportminer.")
+    ]
+    for logger in loggers:
+        logger.addFilter(other_threads)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(other_threads)
 
 
 # ------------------------------------------------------------------------------------------------ nlp
