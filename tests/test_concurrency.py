@@ -130,6 +130,21 @@ def test_runs_started_together_under_prefect_all_succeed(tmp_path, two_reports):
     assert len(pd.read_parquet(tmp_path / "a" / "parquet" / "runs.parquet")) == 1
 
 
+def _count_jobs(pool, jobs: list[int]):
+    """``pool`` (a ``pipeline.WorkerPool``), recording in ``jobs`` the reports of each job it sends out."""
+    from reportminer import pipeline
+
+    submit = pool._pool.submit
+
+    def counted(fn, *args):
+        if fn is pipeline.analyse_with_model:
+            jobs.append(len(args[0]))
+        return submit(fn, *args)
+
+    pool._pool.submit = counted
+    return pool
+
+
 @pytest.mark.slow
 def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeypatch):
     """A run on 2 worker processes (the default on 2 cores) gives exactly the tables of a one-process run;
@@ -150,16 +165,7 @@ def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeyp
 
     def counting_pool(workers, model):
         started.append(workers)
-        pool = real_pool(workers, model)
-        submit = pool._pool.submit
-
-        def counted(fn, *args):
-            if fn is pipeline.analyse_with_model:
-                jobs.append(len(args[0]))
-            return submit(fn, *args)
-
-        pool._pool.submit = counted
-        return pool
+        return _count_jobs(real_pool(workers, model), jobs)
 
     monkeypatch.setattr(pipeline, "WorkerPool", counting_pool)
     two = run_pipeline(corpus, tmp_path / "two", workers=2, batch_size=3)
@@ -205,14 +211,7 @@ def test_a_prefetched_batch_is_analysed_once_and_as_without_prefetch(monkeypatch
     try:
         fresh, _ = pool.analyse(reports)
         submitted: list[int] = []
-        submit = pool._pool.submit
-
-        def counted(fn, *args):
-            if fn is pipeline.analyse_with_model:
-                submitted.append(len(args[0]))
-            return submit(fn, *args)
-
-        pool._pool.submit = counted
+        _count_jobs(pool, submitted)
         pool.prefetch(reports)
         n_prefetched = len(submitted)
         again, _ = pool.analyse(pipeline.read_reports(paths, CORPUS)[0])  # read again: equal, not the same
