@@ -1,10 +1,13 @@
 """End-to-end throughput: a `reportminer run` against raw spaCy ``nlp.pipe`` on the same texts.
 
 Usage: python benchmarks/throughput.py [--docs 1600] [--small 400] [--rounds 2] [--dask] [--workers N]
+                                     [--corpus civic|speeches]
 
 Builds a corpus of --docs reports (and one of --small reports for the memory comparison) from the real
 OKFDE civic reports in ../shared/data/corpus/okfde_civic_blogs/texts, repeated with varied dates, years
-and town names (falls back to the sample corpus in corpus/ when ../shared is absent). Then, in rounds, each
+and town names (falls back to the sample corpus in corpus/ when ../shared is absent); with ``--corpus
+speeches``, of distinct reports from the Bundestag speeches in ../shared/data/unlabeled, where no text
+repeats (a first run's theme fit then costs what it costs on a user's own corpus). Then, in rounds, each
 measured run in processes of its own, with nothing else of the benchmark running beside it:
 
 - raw 1: the same loaded pipeline (model, sentences, entity rules, dates; same batch size) over the texts
@@ -61,6 +64,33 @@ TOWNS = ["Zwickau", "Plauen", "Chemnitz", "Leipzig", "Dresden", "Görlitz", "Bau
          "Erfurt", "Jena", "Gera", "Halle", "Magdeburg", "Potsdam", "Cottbus", "Rostock", "Schwerin"]  # fmt: skip
 CITY_RE = re.compile(r"\b(München|Berlin|Hamburg|Köln|Frankfurt|Stuttgart|Düsseldorf|Ulm|Bonn|Karlsruhe)\b")
 YEAR_RE = re.compile(r"\b(20[012]\d)\b")
+
+
+SPEECHES = ROOT.parent / "shared" / "data" / "unlabeled" / "bundestag_speeches_wp20.txt.xz"
+PARAGRAPHS = 12  # paragraphs per report of the distinct corpus (about 600 words)
+
+
+def build_distinct_corpus(folder: Path, n_docs: int) -> None:
+    """``n_docs`` distinct report files: consecutive runs of :data:`PARAGRAPHS` paragraphs of the Bundestag
+    speeches in ../shared/data/unlabeled (public domain). Unlike the civic corpus, no text repeats, so the
+    build's boilerplate finder leaves every report's words to the theme fit, as in a user's own corpus."""
+    import lzma
+
+    if not SPEECHES.is_file():
+        raise SystemExit(f"--corpus speeches needs {SPEECHES} (../shared beside the repository)")
+    paragraphs: list[str] = []
+    with lzma.open(SPEECHES, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                paragraphs.append(line.strip())
+            if len(paragraphs) >= n_docs * PARAGRAPHS:
+                break
+    if len(paragraphs) < n_docs * PARAGRAPHS:
+        raise SystemExit(f"{SPEECHES} has text for {len(paragraphs) // PARAGRAPHS} reports, not {n_docs}")
+    folder.mkdir(parents=True)
+    for i in range(n_docs):
+        body = "\n\n".join(paragraphs[i * PARAGRAPHS : (i + 1) * PARAGRAPHS])
+        (folder / f"{i:05d}_rede.txt").write_text(f"Rede {i + 1}\n\n{body}\n", encoding="utf-8")
 
 
 def build_corpus(folder: Path, n_docs: int, seed: int = 0) -> None:
@@ -203,6 +233,12 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--workers", type=int, default=None, help="--workers for reportminer (default: its own)")
     ap.add_argument("--dask", action="store_true", help="also: the Dask flow against a one-process run")
+    ap.add_argument(
+        "--corpus", choices=["civic", "speeches"], default="civic",
+        help="civic: the OKFDE posts repeated with varied dates and towns (default); speeches: distinct "
+        "reports from the Bundestag speeches in ../shared/data/unlabeled (a first run's theme fit as on a "
+        "user's own corpus)",
+    )  # fmt: skip
     ap.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -221,8 +257,9 @@ def main() -> None:
     env["PREFECT_HOME"] = str(work / "prefect")  # the temporary server, as on a user's machine
     try:
         big, little = work / f"docs_{args.docs}", work / f"docs_{small}"
-        build_corpus(big, args.docs)
-        build_corpus(little, small)
+        build = build_corpus if args.corpus == "civic" else build_distinct_corpus
+        build(big, args.docs)
+        build(little, small)
         print(f"corpora: {args.docs} and {small} reports under {work}; {cores} usable cores", flush=True)
         reportminer_run(little, work / "warm-up", env, *extra)  # Prefect's database made, files cached
         kinds = {
