@@ -303,9 +303,8 @@ def _usable_cores() -> int:
 
 
 def _prepare_analysis(
-    model: str | None, workers: int | None, out: Path, full: bool, *, corpus: Path | None = None,
-    batch_size: int = 128,
-) -> None:  # fmt: skip
+    model: str | None, workers: int | None, out: Path, full: bool, *, corpus: Path, batch_size: int
+) -> None:
     """Start what the analysis needs while Prefect's server starts: the worker processes (they load the
     model) and the analysis of the run's first batch of ``corpus`` (:meth:`pipeline.WorkerPool.prefetch`,
     whose results the flow's first analysis task then takes), or the model in this process. Only when the
@@ -321,7 +320,7 @@ def _prepare_analysis(
         pool = pipeline.start_workers(workers, pipeline.worker_model(model))
         if pool is None:
             load_pipeline(model)
-        elif corpus is not None:
+        else:
             first = pipeline.list_reports(corpus)[:batch_size]
             pool.prefetch(pipeline.read_reports(first, corpus, quiet=True)[0])
     except Exception:  # noqa: BLE001 - the run starts them again and reports the error with its context
