@@ -150,6 +150,26 @@ def test_theme_model_recovers_topics(term_lists, n_themes):
     np.testing.assert_allclose(W.sum(axis=1), 1.0)
 
 
+def test_consensus_runs_stop_at_consensus_iter_and_the_final_fit_does_not(term_lists, monkeypatch):
+    """The consensus runs only vote on each report's strongest theme: they stop after ``consensus_iter``
+    iterations; the NMF that gives the themes (fixed k) runs to its own limit."""
+    import reportminer.themes as themes_module
+
+    made: list[int] = []
+    real = themes_module.NMF
+
+    def recording(*args, **kwargs):
+        made.append(kwargs["max_iter"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(themes_module, "NMF", recording)
+    model = ThemeModel(n_themes="auto", random_state=0, consensus_iter=7).fit(term_lists)
+    assert len(model.k_runs_) >= 2 and made.count(7) == 2 * len(model.k_runs_)
+    made.clear()
+    ThemeModel(n_themes=3, random_state=0, consensus_iter=7).fit(term_lists)
+    assert made == [300]
+
+
 def test_theme_labels_are_readable(term_lists):
     model = ThemeModel(n_themes=3, random_state=0).fit(term_lists)
     assert all(isinstance(t, Theme) and t.label for t in model.themes_)

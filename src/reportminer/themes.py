@@ -764,7 +764,9 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     groups of at least ``min_theme_docs`` documents (default: 3, or 1 % of the corpus if more) are the
     themes: their number comes from the data, and documents that no run keeps together stay without a theme
     rather than filling a catch-all. The final NMF starts from the groups' centroids. In a corpus of more
-    than ``k_sample`` documents the consensus is found on a random sample of that size.
+    than ``k_sample`` documents the consensus is found on a random sample of that size. Each consensus run
+    stops after at most ``consensus_iter`` iterations: it only votes on each document's strongest theme,
+    which settles well before the factors do.
 
     **Assignment**: ``transform`` gives each document's theme weights (rows sum to 1); a document has the
     themes whose weight is at least ``min_weight`` and none when no weight reaches it (``predict`` gives -1).
@@ -820,6 +822,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         merge_seed_share=0.5,
         k_sample=1500,
         refit_growth=1.5,
+        consensus_iter=100,
     ):
         self.n_themes = n_themes
         self.max_themes = max_themes
@@ -839,6 +842,7 @@ class ThemeModel(TransformerMixin, BaseEstimator):
         self.merge_seed_share = merge_seed_share
         self.k_sample = k_sample
         self.refit_growth = refit_growth
+        self.consensus_iter = consensus_iter
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -846,14 +850,14 @@ class ThemeModel(TransformerMixin, BaseEstimator):
     def _keys(X: Iterable[Sequence[str]]) -> list[list[str]]:
         return [[_stem_term(t) for t in terms if t] for terms in X]
 
-    def _make_nmf(self, k: int, seed: int, init: str = "nndsvda") -> NMF:
+    def _make_nmf(self, k: int, seed: int, init: str = "nndsvda", max_iter: int | None = None) -> NMF:
         kl = self.beta_loss != "frobenius"
         return NMF(
             n_components=k,
             init=init,
             solver="mu" if kl else "cd",
             beta_loss=self.beta_loss,
-            max_iter=400 if kl else 300,
+            max_iter=max_iter or (400 if kl else 300),
             tol=1e-4,
             random_state=seed,
         )
@@ -925,7 +929,8 @@ class ThemeModel(TransformerMixin, BaseEstimator):
 
         def labels_of(run: tuple[int, int]) -> np.ndarray:
             k, start = run
-            nmf = self._make_nmf(k, self.random_state + start, "nndsvda" if start == 0 else "random")
+            init = "nndsvda" if start == 0 else "random"
+            nmf = self._make_nmf(k, self.random_state + start, init, max_iter=int(self.consensus_iter))
             return nmf.fit_transform(X32).argmax(axis=1)
 
         # the runs are independent and their NMF solvers release the GIL (scikit-learn's coordinate descent,
