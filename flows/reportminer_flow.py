@@ -155,6 +155,28 @@ def publish_summary(summary: pipeline.RunSummary) -> None:
         logging.getLogger(__name__).warning("could not publish the run artifact: %s", exc)
 
 
+def start_local_cluster(n_workers: int, model: str | None):
+    """A temporary Dask ``LocalCluster`` of ``n_workers`` single-threaded worker processes, each of which has
+    loaded ``model`` (as :func:`pipeline.worker_model` gives it), and a client to it. The CLI starts it while
+    Prefect's server starts, so that neither the cluster's start nor the model loads count after the
+    flow's start; hand the cluster's address to :func:`dask_flow` and close both when the run ends."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ReportminerError(
+            f"the Dask task runner needs prefect-dask ({exc}); install it with `pip install 'reportminer[dask]'`"
+        ) from exc
+    # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
+    try:
+        client = Client(cluster)
+        client.run(pipeline.load_model, model)
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster, client
+
+
 def dask_flow(address: str | None = None, n_workers: int = 2):
     """The flow on a Dask cluster: the one at ``address`` (``tcp://host:8786``), or a temporary
     ``LocalCluster`` of ``n_workers`` single-threaded worker processes. Call it with

@@ -145,6 +145,21 @@ def _count_jobs(pool, jobs: list[int]):
     return pool
 
 
+def test_batches_for_a_task_runner_shrink_at_the_end_and_cover_every_path_once():
+    """With batches in flight on a task runner's own processes (Dask) the last batches shrink, so that the
+    workers finish together; each path is in exactly one batch, in order."""
+    from reportminer.pipeline import NLP_BATCH, batch_bounds
+
+    assert [e - s for s, e in batch_bounds(1600, 128)] == [128] * 12 + [64]
+    tapered = list(batch_bounds(1600, 128, in_flight=4))
+    sizes = [e - s for s, e in tapered]
+    assert tapered[0] == (0, 128) and tapered[-1][1] == 1600
+    assert all(a[1] == b[0] for a, b in zip(tapered, tapered[1:], strict=False))
+    assert sizes == sorted(sizes, reverse=True) and sizes.count(128) == 9
+    assert min(sizes[:-1]) == NLP_BATCH and sum(sizes[-4:]) <= 4 * NLP_BATCH  # the last round is short
+    assert list(batch_bounds(10, 128, in_flight=4)) == [(0, 10)] and list(batch_bounds(0, 128, 4)) == []
+
+
 @pytest.mark.slow
 def test_worker_processes_write_the_same_tables_as_one_process(tmp_path, monkeypatch):
     """A run on 2 worker processes (the default on 2 cores) gives exactly the tables of a one-process run;

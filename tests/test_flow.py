@@ -61,10 +61,15 @@ def test_flow_run_writes_tables_and_reruns_idempotently(prefect_harness, tmp_pat
 
 
 @pytest.mark.slow
-def test_dask_runner_writes_the_same_tables_as_the_default_runner(prefect_harness, tmp_path):
-    """The flow on a LocalCluster of 2 worker processes, batches in parallel: tables equal the default's."""
+def test_dask_runner_writes_the_same_tables_as_the_default_runner(prefect_harness, tmp_path, monkeypatch):
+    """The flow on a LocalCluster of 2 worker processes, batches in parallel and the last ones smaller
+    (``batch_bounds``): tables equal the default's."""
     pytest.importorskip("prefect_dask", reason="needs prefect-dask (pip install -e '.[dask]')")
     from reportminer_flows.reportminer_flow import dask_flow, reportminer_flow
+
+    from reportminer import pipeline
+
+    monkeypatch.setattr(pipeline, "NLP_BATCH", 1)  # the last batches shrink to 2 and 1 reports here
 
     corpus = tmp_path / "reports"
     corpus.mkdir()
@@ -73,7 +78,7 @@ def test_dask_runner_writes_the_same_tables_as_the_default_runner(prefect_harnes
             shutil.copy(path, corpus)
     (corpus / "leer.txt").write_text("   \n", encoding="utf-8")
     default = reportminer_flow(corpus=str(corpus), out=str(tmp_path / "default"), batch_size=2)
-    on_dask = dask_flow(n_workers=2)(corpus=str(corpus), out=str(tmp_path / "dask"), batch_size=2, parallel=4)
+    on_dask = dask_flow(n_workers=2)(corpus=str(corpus), out=str(tmp_path / "dask"), batch_size=3, parallel=4)
     assert on_dask.n_analysed == default.n_analysed == default.n_documents >= 5
     assert on_dask.n_errors == default.n_errors == 1
     for table in ("documents", "mentions", "entities", "themes", "doc_themes", "segment_themes", "meetings",
@@ -127,18 +132,3 @@ def test_dask_workers_use_the_runs_prefect_server(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert output.count("Starting temporary server") == 1, output[-3000:]
-
-
-def test_environ_helper_restores_the_previous_value(monkeypatch):
-    import os
-
-    from reportminer.cli import _environ
-
-    monkeypatch.delenv("REPORTMINER_TEST_VAR", raising=False)
-    with _environ("REPORTMINER_TEST_VAR", "http://127.0.0.1:1/api"):
-        assert os.environ["REPORTMINER_TEST_VAR"] == "http://127.0.0.1:1/api"
-    assert "REPORTMINER_TEST_VAR" not in os.environ
-    monkeypatch.setenv("REPORTMINER_TEST_VAR", "before")
-    with _environ("REPORTMINER_TEST_VAR", "during"):
-        pass
-    assert os.environ["REPORTMINER_TEST_VAR"] == "before"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -245,24 +244,39 @@ def _run_prefect(
     if dask is None:
         params["workers"] = workers
     # Prefect's temporary server starts (one process at a time, see start_temporary_server) in a thread
-    # while the analysis's worker processes (or this one) load the model.
+    # while the analysis's worker processes (or this one, or a temporary Dask cluster's) load the model.
     from concurrent.futures import ThreadPoolExecutor
 
+    cluster = client = None
     with ThreadPoolExecutor(1) as pool:
         server = pool.submit(flow_module.start_temporary_server)
         if dask is None:
             _prepare_analysis(model, workers, out, full, corpus=corpus, batch_size=batch_size)
+        elif dask[0] is None:
+            from reportminer import pipeline
+
+            try:
+                cluster, client = flow_module.start_local_cluster(dask[1], pipeline.worker_model(model))
+            except ReportminerError:
+                raise
+            except Exception as exc:
+                raise ReportminerError(
+                    f"could not start a Dask LocalCluster ({type(exc).__name__}: {exc})"
+                ) from exc
     try:
         api_url = server.result()
         if dask is not None:
             address, workers = dask
+            if cluster is not None:
+                address = cluster.scheduler_address
+                # the run's server address, before a task imports Prefect there: without it each worker
+                # would start a temporary Prefect server of its own for its task runs
+                if api_url:
+                    client.run(pipeline.set_environ, {"PREFECT_API_URL": api_url})
+            else:
+                workers = _dask_workers(address)
             flow = flow_module.dask_flow(address, workers)
-            parallel = 2 * (workers if address is None else _dask_workers(address))
-            # the LocalCluster's worker processes inherit the run's server address: without it each would
-            # start a temporary Prefect server of its own for its task runs (two more on a 2-core machine)
-            local_cluster = address is None and api_url
-            with _environ("PREFECT_API_URL", api_url) if local_cluster else contextlib.nullcontext():
-                return flow(**params, parallel=parallel)
+            return flow(**params, parallel=2 * workers)
         return flow_module.reportminer_flow(**params)
     except ReportminerError:
         raise
@@ -279,21 +293,9 @@ def _run_prefect(
         return local()
     finally:
         flow_module.progress_hook = None
-
-
-@contextlib.contextmanager
-def _environ(name: str, value: str):
-    """``os.environ[name]`` is ``value`` inside the block and as before after it (the CLI may run in-process,
-    as in tests, where a temporary server's address must not outlive its run)."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
+        if cluster is not None:
+            client.close()
+            cluster.close()
 
 
 def _usable_cores() -> int:

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import itertools
 import logging
+import math
 import secrets
 import threading
 import time
@@ -174,6 +175,18 @@ counts little at this size (1,600 reports on 2 cores: 69.0 s with 128, 71.2 s wi
 NLP_BATCH = 16
 """Reports per ``nlp.pipe`` batch in :func:`analyse_reports`, and per job of the worker processes (a run's
 batches are split into jobs of this size, so that both workers finish at about the same time)."""
+
+
+def batch_bounds(n: int, size: int, in_flight: int = 1) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each batch of ``n`` paths: ``size`` paths each. With ``in_flight`` above 1 (a
+    task runner that analyses that many batches at once in processes of its own, such as Dask) the last
+    batches shrink to an ``in_flight``-th of what is left, not under :data:`NLP_BATCH`, so that its workers
+    finish together instead of one analysing the last full batch alone."""
+    start = 0
+    while start < n:
+        step = size if in_flight <= 1 else min(size, max(NLP_BATCH, math.ceil((n - start) / in_flight)))
+        yield start, min(n, start + step)
+        start += step
 
 
 def analyse_reports(
@@ -1013,6 +1026,22 @@ def _noop() -> None:
     return None
 
 
+def load_model(model: str | None) -> None:
+    """Load ``model`` in this process now, for the batches it will analyse (run on each worker of a Dask
+    cluster before the flow starts; returns nothing, so no model travels back)."""
+    from reportminer.nlp import load_pipeline
+
+    load_pipeline(model)
+
+
+def set_environ(values: dict[str, str]) -> None:
+    """Set environment variables in this process (run on Dask workers, which inherit no later change of the
+    process that started them; before their first task imports Prefect)."""
+    import os
+
+    os.environ.update(values)
+
+
 def _exit_with_parent(parent: int, every: float = 1.0) -> None:
     """End this worker process once its parent is gone. A run killed outright (``kill -9``, the OOM killer)
     cannot shut its pool down, and its workers, each holding a loaded model (about 1 GB), would wait for
@@ -1237,11 +1266,14 @@ def run_pipeline(
                     kept[a.report.path] = a
 
         remove_stale_spools(out)
+        # a task runner with processes of its own gets ever smaller last batches (the worker pool here splits
+        # every batch into jobs instead)
+        bounds = list(batch_bounds(len(paths), batch_size, in_flight=steps.parallel))
         with AnalysisCache.open(out, model_key) as cache:
             tune_malloc()  # spaCy's batch arrays reuse the heap (set when the model loads; again for a later run)
             try:
-                for i in range(0, len(paths), batch_size):
-                    batch = paths[i : i + batch_size]
+                for start, end in bounds:
+                    batch = paths[start:end]
                     hits, misses = cached_reports(batch, corpus, cache, use_cache=not full)
                     current.update(hits)
                     if hits:
@@ -1264,7 +1296,7 @@ def run_pipeline(
                             steps = dataclasses.replace(steps, parallel=2 * pool.workers)
                     future = steps.start_analysis(to_analyse, to_load) if to_analyse else _Finished(([], []))
                     pending.append((future, len(batch)))
-                    while pending and (len(pending) >= steps.parallel or i + batch_size >= len(paths)):
+                    while pending and (len(pending) >= steps.parallel or end >= len(paths)):
                         collect()
             finally:
                 stop_workers()  # their memory is free before the build
