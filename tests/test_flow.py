@@ -132,3 +132,26 @@ def test_dask_workers_use_the_runs_prefect_server(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert output.count("Starting temporary server") == 1, output[-3000:]
+
+
+@pytest.mark.slow
+def test_a_local_clusters_workers_keep_the_malloc_thresholds_of_reportminers_own_workers():
+    """Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536 (freed memory back at once: spaCy's
+    batch arrays on fresh pages, batch after batch); the LocalCluster a run starts gives its workers the
+    thresholds of ``nlp.tune_malloc`` instead."""
+    import os
+
+    pytest.importorskip("prefect_dask", reason="needs prefect-dask (pip install -e '.[dask]')")
+    from reportminer_flows.reportminer_flow import start_local_cluster
+
+    from reportminer.nlp import MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD
+
+    cluster, client = start_local_cluster(1, None)
+    try:
+        trim = client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_")
+        mmap = client.run(os.getenv, "MALLOC_MMAP_THRESHOLD_")
+    finally:
+        client.close()
+        cluster.close()
+    assert list(trim.values()) == [str(MALLOC_TRIM_THRESHOLD)]
+    assert list(mmap.values()) == [str(MALLOC_MMAP_THRESHOLD)]
