@@ -166,6 +166,8 @@ def start_local_cluster(n_workers: int, model: str | None):
         raise ReportminerError(
             f"the Dask task runner needs prefect-dask ({exc}); install it with `pip install 'reportminer[dask]'`"
         ) from exc
+    import os
+
     import dask
 
     from reportminer.nlp import MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD
@@ -173,14 +175,28 @@ def start_local_cluster(n_workers: int, model: str | None):
     # Dask's nannies start their workers with MALLOC_TRIM_THRESHOLD_=65536, so that a worker gives freed
     # memory back at once; for spaCy's batch arrays that means fresh pages batch after batch (1,600 reports:
     # 2.8 million page faults and 11.6 s of system time a worker, against 0.43 million and 5.7 s with the
-    # thresholds that reportminer's own workers use, see nlp.tune_malloc). These workers get those.
+    # thresholds that reportminer's own workers use, see nlp.tune_malloc). These workers get those, unless
+    # this process's environment sets them (a user's setting: Dask lets it win over its config).
+    prefix = "distributed.nanny.pre-spawn-environ"
     malloc = {
-        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(MALLOC_TRIM_THRESHOLD),
-        "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(MALLOC_MMAP_THRESHOLD),
+        f"{prefix}.MALLOC_TRIM_THRESHOLD_": str(MALLOC_TRIM_THRESHOLD),
+        f"{prefix}.MALLOC_MMAP_THRESHOLD_": str(MALLOC_MMAP_THRESHOLD),
     }
-    # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
+    # the nannies also write their workers' variables into this process's environment; they are put back
+    # afterwards, so that this process's own malloc tuning does not take them for a user's setting
     with dask.config.set(malloc):
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
+        names = [*dask.config.get(prefix), "PYTHONHASHSEED"]
+    before = {name: os.environ.get(name) for name in names}
+    try:
+        with dask.config.set(malloc):
+            # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     try:
         client = Client(cluster)
         client.run(pipeline.load_model, model)

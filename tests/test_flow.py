@@ -135,11 +135,15 @@ def test_dask_workers_use_the_runs_prefect_server(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_local_clusters_workers_keep_the_malloc_thresholds_of_reportminers_own_workers():
+def test_a_local_clusters_workers_keep_the_malloc_thresholds_of_reportminers_own_workers(monkeypatch):
     """Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536 (freed memory back at once: spaCy's
     batch arrays on fresh pages, batch after batch); the LocalCluster a run starts gives its workers the
-    thresholds of ``nlp.tune_malloc`` instead."""
+    thresholds of ``nlp.tune_malloc`` instead, and leaves this process's environment as it was."""
     import os
+
+    # a process without a malloc setting of the user's (an earlier cluster in this test process set some)
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        monkeypatch.delenv(name, raising=False)
 
     pytest.importorskip("prefect_dask", reason="needs prefect-dask (pip install -e '.[dask]')")
     from reportminer_flows.reportminer_flow import start_local_cluster
@@ -155,3 +159,4 @@ def test_a_local_clusters_workers_keep_the_malloc_thresholds_of_reportminers_own
         cluster.close()
     assert list(trim.values()) == [str(MALLOC_TRIM_THRESHOLD)]
     assert list(mmap.values()) == [str(MALLOC_MMAP_THRESHOLD)]
+    assert "MALLOC_TRIM_THRESHOLD_" not in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ
