@@ -155,13 +155,17 @@ def publish_summary(summary: pipeline.RunSummary) -> None:
         logging.getLogger(__name__).warning("could not publish the run artifact: %s", exc)
 
 
-def start_local_cluster(n_workers: int, model: str | None):
-    """A temporary Dask ``LocalCluster`` of ``n_workers`` single-threaded worker processes, each of which has
-    loaded ``model`` (as :func:`pipeline.worker_model` gives it), and a client to it. The CLI starts it while
-    Prefect's server starts, so that neither the cluster's start nor the model loads count after the
-    flow's start; hand the cluster's address to :func:`dask_flow` and close both when the run ends."""
+def local_cluster(n_workers: int = 2, **kwargs):
+    """A Dask ``LocalCluster`` of ``n_workers`` single-threaded worker processes (``kwargs`` go to it) whose
+    workers allocate memory as reportminer's own workers do.
+
+    Dask's nannies start their workers with MALLOC_TRIM_THRESHOLD_=65536, so that a worker gives freed memory
+    back at once; for spaCy's batch arrays that means fresh pages batch after batch (1,600 reports: 2.8
+    million page faults and 11.6 s of system time a worker, against 0.43 million and 5.7 s with the thresholds
+    of reportminer's own workers, see :func:`reportminer.nlp.tune_malloc`). These workers get those, unless
+    this process's environment sets them (a user's setting: Dask lets it win over its config)."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import LocalCluster
     except ImportError as exc:
         raise ReportminerError(
             f"the Dask task runner needs prefect-dask ({exc}); install it with `pip install 'reportminer[dask]'`"
@@ -172,11 +176,6 @@ def start_local_cluster(n_workers: int, model: str | None):
 
     from reportminer.nlp import MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD
 
-    # Dask's nannies start their workers with MALLOC_TRIM_THRESHOLD_=65536, so that a worker gives freed
-    # memory back at once; for spaCy's batch arrays that means fresh pages batch after batch (1,600 reports:
-    # 2.8 million page faults and 11.6 s of system time a worker, against 0.43 million and 5.7 s with the
-    # thresholds that reportminer's own workers use, see nlp.tune_malloc). These workers get those, unless
-    # this process's environment sets them (a user's setting: Dask lets it win over its config).
     prefix = "distributed.nanny.pre-spawn-environ"
     malloc = {
         f"{prefix}.MALLOC_TRIM_THRESHOLD_": str(MALLOC_TRIM_THRESHOLD),
@@ -187,16 +186,27 @@ def start_local_cluster(n_workers: int, model: str | None):
     with dask.config.set(malloc):
         names = [*dask.config.get(prefix), "PYTHONHASHSEED"]
     before = {name: os.environ.get(name) for name in names}
+    # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
+    kwargs = {"threads_per_worker": 1, "processes": True, **kwargs}
     try:
         with dask.config.set(malloc):
-            # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
+            return LocalCluster(n_workers=n_workers, **kwargs)
     finally:
         for name, value in before.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def start_local_cluster(n_workers: int, model: str | None):
+    """A temporary :func:`local_cluster` of ``n_workers`` workers, each of which has loaded ``model`` (as
+    :func:`pipeline.worker_model` gives it), and a client to it. The CLI starts it while Prefect's server
+    starts, so that neither the cluster's start nor the model loads count after the flow's start; hand the
+    cluster's address to :func:`dask_flow` and close both when the run ends."""
+    from distributed import Client
+
+    cluster = local_cluster(n_workers)
     try:
         client = Client(cluster)
         client.run(pipeline.load_model, model)
@@ -208,7 +218,7 @@ def start_local_cluster(n_workers: int, model: str | None):
 
 def dask_flow(address: str | None = None, n_workers: int = 2):
     """The flow on a Dask cluster: the one at ``address`` (``tcp://host:8786``), or a temporary
-    ``LocalCluster`` of ``n_workers`` single-threaded worker processes. Call it with
+    :func:`local_cluster` of ``n_workers`` single-threaded worker processes. Call it with
     ``parallel=2 * workers`` so every worker has a batch to work on while the next is read."""
     try:
         from prefect_dask import DaskTaskRunner
@@ -219,8 +229,5 @@ def dask_flow(address: str | None = None, n_workers: int = 2):
     if address:
         runner = DaskTaskRunner(address=address)
     else:
-        # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
-        runner = DaskTaskRunner(
-            cluster_kwargs={"n_workers": n_workers, "threads_per_worker": 1, "processes": True}
-        )
+        runner = DaskTaskRunner(cluster_class=local_cluster, cluster_kwargs={"n_workers": n_workers})
     return reportminer_flow.with_options(task_runner=runner)

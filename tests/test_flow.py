@@ -146,7 +146,7 @@ def test_a_local_clusters_workers_keep_the_malloc_thresholds_of_reportminers_own
         monkeypatch.delenv(name, raising=False)
 
     pytest.importorskip("prefect_dask", reason="needs prefect-dask (pip install -e '.[dask]')")
-    from reportminer_flows.reportminer_flow import start_local_cluster
+    from reportminer_flows.reportminer_flow import dask_flow, local_cluster, start_local_cluster
 
     from reportminer.nlp import MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD
 
@@ -160,3 +160,5 @@ def test_a_local_clusters_workers_keep_the_malloc_thresholds_of_reportminers_own
     assert list(trim.values()) == [str(MALLOC_TRIM_THRESHOLD)]
     assert list(mmap.values()) == [str(MALLOC_MMAP_THRESHOLD)]
     assert "MALLOC_TRIM_THRESHOLD_" not in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ
+    # the flow's own temporary cluster (dask_flow without an address) is made the same way
+    assert dask_flow(n_workers=1).task_runner.cluster_class is local_cluster
