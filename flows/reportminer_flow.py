@@ -155,6 +155,12 @@ def publish_summary(summary: pipeline.RunSummary) -> None:
         logging.getLogger(__name__).warning("could not publish the run artifact: %s", exc)
 
 
+def _needs_dask(exc: ImportError) -> ReportminerError:
+    return ReportminerError(
+        f"the Dask task runner needs prefect-dask ({exc}); install it with `pip install 'reportminer[dask]'`"
+    )
+
+
 def local_cluster(n_workers: int = 2, **kwargs):
     """A Dask ``LocalCluster`` of ``n_workers`` single-threaded worker processes (``kwargs`` go to it) whose
     workers allocate memory as reportminer's own workers do.
@@ -167,9 +173,7 @@ def local_cluster(n_workers: int = 2, **kwargs):
     try:
         from distributed import LocalCluster
     except ImportError as exc:
-        raise ReportminerError(
-            f"the Dask task runner needs prefect-dask ({exc}); install it with `pip install 'reportminer[dask]'`"
-        ) from exc
+        raise _needs_dask(exc) from exc
     import os
 
     import dask
@@ -181,22 +185,20 @@ def local_cluster(n_workers: int = 2, **kwargs):
         f"{prefix}.MALLOC_TRIM_THRESHOLD_": str(MALLOC_TRIM_THRESHOLD),
         f"{prefix}.MALLOC_MMAP_THRESHOLD_": str(MALLOC_MMAP_THRESHOLD),
     }
-    # the nannies also write their workers' variables into this process's environment; they are put back
-    # afterwards, so that this process's own malloc tuning does not take them for a user's setting
-    with dask.config.set(malloc):
-        names = [*dask.config.get(prefix), "PYTHONHASHSEED"]
-    before = {name: os.environ.get(name) for name in names}
     # one thread per worker: spaCy is CPU-bound, so parallelism comes from processes
     kwargs = {"threads_per_worker": 1, "processes": True, **kwargs}
-    try:
-        with dask.config.set(malloc):
+    with dask.config.set(malloc):
+        # the nannies also write their workers' variables into this process's environment; they are put
+        # back afterwards, so that this process's own malloc tuning does not take them for a user's setting
+        before = {name: os.environ.get(name) for name in [*dask.config.get(prefix), "PYTHONHASHSEED"]}
+        try:
             return LocalCluster(n_workers=n_workers, **kwargs)
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def start_local_cluster(n_workers: int, model: str | None):
@@ -223,9 +225,7 @@ def dask_flow(address: str | None = None, n_workers: int = 2):
     try:
         from prefect_dask import DaskTaskRunner
     except ImportError as exc:
-        raise ReportminerError(
-            f"the Dask task runner needs prefect-dask ({exc}); install it with `pip install 'reportminer[dask]'`"
-        ) from exc
+        raise _needs_dask(exc) from exc
     if address:
         runner = DaskTaskRunner(address=address)
     else:
